@@ -1,0 +1,4 @@
+import APICore
+import BulkheadService
+
+await ServiceMain.run(APICoreService.self)

@@ -1,0 +1,4 @@
+import Auth
+import BulkheadService
+
+await ServiceMain.run(AuthService.self)

@@ -1,0 +1,4 @@
+import Autoscaler
+import BulkheadService
+
+await ServiceMain.run(AutoscalerService.self)

@@ -1,0 +1,4 @@
+import Cache
+import BulkheadService
+
+await ServiceMain.run(CacheService.self)

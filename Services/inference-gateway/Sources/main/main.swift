@@ -1,0 +1,4 @@
+import InferenceGateway
+import BulkheadService
+
+await ServiceMain.run(InferenceGatewayService.self)

@@ -1,0 +1,4 @@
+import Metrics
+import BulkheadService
+
+await ServiceMain.run(MetricsService.self)

@@ -1,0 +1,4 @@
+import QueueBroker
+import BulkheadService
+
+await ServiceMain.run(QueueBrokerService.self)
