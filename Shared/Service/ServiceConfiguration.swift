@@ -39,7 +39,7 @@ public struct ServiceConfiguration: Sendable {
         http.idleTimeout = env.duration("IDLE_TIMEOUT", default: .seconds(60))
         self.http = http
         dataDirectory = env.string("DATA_DIR", default: "./.data/\(name)")
-        internalToken = env.secret("BULKHEAD_INTERNAL_TOKEN", default: "")
+        internalToken = env.secret("BULKHEAD_INTERNAL_TOKEN")?.value ?? ""
         logLevel = env.logLevel("LOG_LEVEL", default: .info)
         accessLog = env.bool("ACCESS_LOG", default: true)
         shutdownGrace = env.duration("SHUTDOWN_GRACE", default: .seconds(10))

@@ -10,7 +10,7 @@ import BulkheadObservability
 ///     public static func build(_ context: ServiceContext) async throws -> ServiceParts { ... }
 /// }
 /// ```
-public protocol ServiceDefinition {
+public protocol ServiceDefinition: Sendable {
     static var name: String { get }
     static var defaultPort: Int { get }
     /// Validates service-specific settings (collecting problems in `context.environment`)

@@ -18,7 +18,7 @@ public enum ServiceMain {
             logger.error("failed to start", ["error": .string(String(describing: error))])
             exit(1)
         }
-        for line in environment.summary().lines { host.logger.info("config", ["setting": .string(line)]) }
+        for line in environment.summary.lines { host.logger.info("config", ["setting": .string(line)]) }
         let signal = await SignalWaiter.wait(for: [SIGTERM, SIGINT])
         host.logger.info("signal received", ["signal": .int(Int(signal))])
         await host.shutdown()

@@ -256,13 +256,15 @@ struct ServerTests {
         let idle = try RawConnection(port: server.port)
         try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try idle.readResponse().status == 200)
-        try busy.send("GET /slow/700 HTTP/1.1\r\nHost: x\r\n\r\n")
+        while server.requestsInFlight > 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try busy.send("GET /slow/1500 HTTP/1.1\r\nHost: x\r\n\r\n")
         while server.requestsInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
         let shutdown = Task { await server.shutdown(gracePeriod: .seconds(5)) }
+        while !server.isShuttingDown { try await Task.sleep(for: .milliseconds(5)) }
         // The idle connection is closed at once; the busy one gets its answer, marked last.
         #expect(try idle.waitForClose(timeout: .seconds(2)))
         let r = try busy.readResponse(timeout: .seconds(3))
-        #expect(r.status == 200 && r.text == "slept 700")
+        #expect(r.status == 200 && r.text == "slept 1500")
         #expect(r.header("connection") == "close", "\(r.head.headers)")
         await shutdown.value
         #expect(throws: (any Error).self) { try RawConnection(port: server.port) }

@@ -359,6 +359,8 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     func close() {
         if isClosed { return }
         state = .closed
+        // Counted out before the fd closes, so anyone who sees the close also sees the count.
+        context.connectionClosed(self)
         loop.deregister(fd: fd)
         Glibc.close(fd)
         outbound = []
@@ -372,7 +374,6 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         closeWaiters = [:]
         for c in closers { c.resume() }
         webSocketClosed()
-        context.connectionClosed(self)
     }
 
     /// Graceful shutdown: idle connections close now, busy ones after their response,

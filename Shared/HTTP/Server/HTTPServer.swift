@@ -35,6 +35,8 @@ public final class HTTPServer: Sendable {
     public var port: Int { boundPort.load(ordering: .relaxed) }
     /// Open connections right now.
     public var openConnections: Int { state.openConnections }
+    /// Whether `shutdown` has begun.
+    public var isShuttingDown: Bool { state.isDraining }
     /// Requests whose handler has not finished.
     public var requestsInFlight: Int { state.requestsInFlight }
     /// Requests answered by the connection layer itself (400, 408, 413, 431, 501...) by status.

@@ -1,0 +1,86 @@
+import BulkheadTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The seven real executables, as separate processes: they start, serve the common routes,
+/// log JSON with request ids, never print the internal credential, and stop cleanly on SIGTERM.
+@Suite("Service executables")
+struct ExecutablesTests {
+    static let names = ["api-core", "auth", "inference-gateway", "queue-broker", "cache", "metrics", "autoscaler"]
+
+    /// Built products live next to the test binary (`swift build` builds them; scripts/test does).
+    static var binDirectory: String {
+        if let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"] { return dir }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return (exe as NSString).deletingLastPathComponent
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    @Test(arguments: names)
+    func executableStartsServesAndStopsCleanly(name: String) async throws {
+        let path = Self.binDirectory + "/" + name
+        try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (scripts/test does)")
+        let port = try Self.freePort()
+        let secret = "internal-\(UUID().uuidString)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.environment = [
+            "HOST": "127.0.0.1", "PORT": String(port), "BULKHEAD_INTERNAL_TOKEN": secret,
+            "DATA_DIR": NSTemporaryDirectory() + "bulkhead-exe-\(UUID().uuidString)", "LOOP_THREADS": "1",
+        ]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var health: TestResponse?
+        let deadline = ContinuousClock.now + .seconds(20)
+        while health == nil && ContinuousClock.now < deadline {
+            if let c = try? RawConnection(port: port) {
+                try c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                health = try? c.readResponse()
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(health?.status == 200)
+        let c = try RawConnection(port: port)
+        try c.send("GET /readyz HTTP/1.1\r\nHost: x\r\nX-Request-Id: probe-\(name)\r\n\r\n")
+        #expect(try c.readResponse().status == 200)
+        try c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try c.readResponse().text.contains("http_requests_total"))
+
+        kill(process.processIdentifier, SIGTERM)
+        let stopDeadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning && ContinuousClock.now < stopDeadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!process.isRunning, "\(name) did not stop within 10 s of SIGTERM")
+        #expect(process.terminationStatus == 0)
+
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = log.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["service"] as? String == name, "not a JSON log line: \(line)")
+        }
+        #expect(lines.contains { $0.contains(#""request_id":"probe-\#(name)""#) && $0.contains(#""msg":"request""#) })
+        #expect(!log.contains(secret), "the internal credential leaked into the logs")
+        #expect(log.contains("BULKHEAD_INTERNAL_TOKEN=***"))
+    }
+}
