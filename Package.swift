@@ -48,7 +48,7 @@ var targets: [Target] = [
     .target(
         name: "BulkheadService",
         dependencies: ["Shared", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadObservability"],
-        path: "Shared/Service", swiftSettings: swift6),
+        path: "Shared/Service", exclude: ["README.md"], swiftSettings: swift6),
     // Test harness: start services in-process on port 0, talk to them over real sockets.
     .target(
         name: "BulkheadTesting",

@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <spawn.h>
 
 const int BH_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 const int BH_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
@@ -122,4 +123,8 @@ int bh_peer_address(int fd, char *buf, int buflen) {
                                               : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
     if (!inet_ntop(ss.ss_family, src, buf, (socklen_t)buflen)) return -1;
     return (int)strlen(buf);
+}
+
+int bh_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
 }

@@ -37,17 +37,12 @@ struct ExecutablesTests {
         try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (scripts/test does)")
         let port = try Self.freePort()
         let secret = "internal-\(UUID().uuidString)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.environment = [
-            "HOST": "127.0.0.1", "PORT": String(port), "BULKHEAD_INTERNAL_TOKEN": secret,
-            "DATA_DIR": NSTemporaryDirectory() + "bulkhead-exe-\(UUID().uuidString)", "LOOP_THREADS": "1",
-        ]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let process = try TestProcess(
+            path: path,
+            environment: [
+                "HOST": "127.0.0.1", "PORT": String(port), "BULKHEAD_INTERNAL_TOKEN": secret,
+                "DATA_DIR": NSTemporaryDirectory() + "bulkhead-exe-\(UUID().uuidString)", "LOOP_THREADS": "1",
+            ])
 
         var health: TestResponse?
         let deadline = ContinuousClock.now + .seconds(20)
@@ -66,13 +61,11 @@ struct ExecutablesTests {
         try c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try c.readResponse().text.contains("http_requests_total"))
 
-        kill(process.processIdentifier, SIGTERM)
-        let stopDeadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning && ContinuousClock.now < stopDeadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(!process.isRunning, "\(name) did not stop within 10 s of SIGTERM")
-        #expect(process.terminationStatus == 0)
+        process.signal(SIGTERM)
+        let status = await process.waitForExit(timeout: .seconds(10))
+        #expect(status == 0, "\(name) did not stop cleanly within 10 s of SIGTERM (status \(String(describing: status)))")
 
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = process.output
         let lines = log.split(separator: "\n")
         #expect(!lines.isEmpty)
         for line in lines {

@@ -4,6 +4,7 @@
 // so Swift never has to deal with packed structs or variadic calls.
 #include <stdint.h>
 #include <sys/types.h>
+#include <spawn.h>
 
 /// epoll: create, control (fd plus a 32-bit registration id packed into data.u64), wait.
 int bh_epoll_create(void);
@@ -52,5 +53,8 @@ int bh_socket_error(int fd);
 ssize_t bh_send(int fd, const void *buf, size_t len);
 /// Peer address as text into buf; returns length or -1.
 int bh_peer_address(int fd, char *buf, int buflen);
+
+/// posix_spawn_file_actions_addchdir_np (a GNU extension Glibc's module hides).
+int bh_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
 #endif

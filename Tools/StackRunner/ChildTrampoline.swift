@@ -1,0 +1,54 @@
+import BulkheadObservability
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Gives children a parent-death signal, which `posix_spawn` cannot set: the runner spawns
+/// its own executable in a hidden mode that calls `prctl(PR_SET_PDEATHSIG, SIGTERM)` and then
+/// `execv`s the service (same pid, same environment). If the runner dies, even by SIGKILL,
+/// every service gets SIGTERM and shuts down gracefully: no orphans.
+///
+/// `bulkhead`'s `main.swift` calls `runIfRequested` first thing.
+public enum ChildTrampoline {
+    /// The hidden first argument.
+    static let marker = "__bulkhead-exec-child"
+    /// `PR_SET_PDEATHSIG` from `<sys/prctl.h>` (not exported by Swift's Glibc module).
+    static let prSetPdeathsig: Int32 = 1
+
+    /// argv that makes `trampoline` (a `bulkhead` binary) become `executable`.
+    static func arguments(trampoline: String, executable: String, parent: pid_t) -> [String] {
+        [trampoline, marker, String(parent), executable]
+    }
+
+    /// When this process was started as a trampoline, execs the service and never returns
+    /// on success; returns an exit code on failure. Returns nil for an ordinary invocation.
+    public static func runIfRequested(_ arguments: [String]) -> Int32? {
+        guard arguments.count == 4, arguments[1] == marker else { return nil }
+        guard let parent = pid_t(arguments[2]) else { return 2 }
+        let executable = arguments[3]
+        if !setParentDeathSignal(SIGTERM) {
+            report("cannot set the parent-death signal for \(executable); starting it anyway")
+        }
+        // The runner may have died between spawning us and the prctl: then nobody would signal us.
+        if getppid() != parent { return 1 }
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
+        execv(executable, argv)
+        let code = errno
+        report("cannot execute \(executable): \(String(cString: strerror(code)))")
+        return 127
+    }
+
+    /// `prctl` is variadic, which Swift cannot call directly; it is called through a
+    /// fixed-argument pointer, which works on Linux's x86-64 and AArch64 calling conventions
+    /// for integer arguments (they pass them in the same registers either way).
+    static func setParentDeathSignal(_ signal: Int32) -> Bool {
+        typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "prctl") else { return false }
+        let prctl = unsafeBitCast(symbol, to: Prctl.self)
+        return prctl(prSetPdeathsig, UInt(signal), 0, 0, 0) == 0
+    }
+
+    private static func report(_ message: String) {
+        Logger(service: "bulkhead").error(message)
+    }
+}
