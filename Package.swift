@@ -23,6 +23,9 @@ var targets: [Target] = [
     .systemLibrary(
         name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "openssl",
         providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(
+        name: "COpenBLAS", path: "Shared/COpenBLAS", pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev"])]),
     // Linux headers Glibc does not export (epoll, eventfd, timerfd).
     .target(name: "CBulkheadShims", path: "Shared/CShims"),
 
@@ -49,6 +52,13 @@ var targets: [Target] = [
         name: "BulkheadService",
         dependencies: ["Shared", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadObservability"],
         path: "Shared/Service", exclude: ["README.md"], swiftSettings: swift6),
+    // Access tokens (EdDSA JWT), the JWKS verifier every service uses, API-key introspection cache.
+    .target(
+        name: "BulkheadAuth",
+        dependencies: ["Shared", "BulkheadCrypto", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadObservability"],
+        path: "Shared/Auth", swiftSettings: swift6),
+    // Local models: all-MiniLM-L6-v2 sentence embeddings in Swift on OpenBLAS (fp32 and int8).
+    .target(name: "BulkheadEmbeddings", dependencies: ["COpenBLAS"], path: "Shared/Embeddings", swiftSettings: swift6),
     // Test harness: start services in-process on port 0, talk to them over real sockets.
     .target(
         name: "BulkheadTesting",
@@ -77,6 +87,15 @@ var testTargets: [Target] = [
         name: "HTTPTests", dependencies: ["BulkheadHTTP", "BulkheadHTTPClient", "BulkheadTesting"],
         path: "Tests/HTTPTests", swiftSettings: swift6),
     .testTarget(
+        name: "AuthTests", dependencies: ["Auth", "BulkheadAuth", "BulkheadTesting", "BulkheadService", "BulkheadHTTPClient"],
+        path: "Tests/AuthTests", swiftSettings: swift6),
+    .testTarget(
+        name: "QueueBrokerTests", dependencies: ["QueueBroker", "BulkheadTesting", "BulkheadService", "BulkheadHTTPClient"],
+        path: "Tests/QueueBrokerTests", swiftSettings: swift6),
+    .testTarget(
+        name: "EmbeddingsTests", dependencies: ["BulkheadEmbeddings", "InferenceGateway", "BulkheadTesting", "BulkheadService"],
+        path: "Tests/EmbeddingsTests", swiftSettings: swift6),
+    .testTarget(
         name: "ServiceTests",
         dependencies: ["BulkheadService", "BulkheadTesting", "StackRunner"] + services.map { .byName(name: $0.lib) },
         path: "Tests/ServiceTests", swiftSettings: swift6),
@@ -86,7 +105,8 @@ for s in services {
     targets.append(
         .target(
             name: s.lib,
-            dependencies: ["Shared", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadService", "BulkheadStorage", "BulkheadCrypto"],
+            dependencies: ["Shared", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadService", "BulkheadStorage", "BulkheadCrypto", "BulkheadAuth"]
+                + (s.lib == "InferenceGateway" ? ["BulkheadEmbeddings"] : []),
             path: "Services/\(s.dir)/Sources/\(s.lib)", swiftSettings: swift6))
     targets.append(
         .executableTarget(

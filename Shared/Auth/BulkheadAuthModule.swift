@@ -1,0 +1,2 @@
+/// Access tokens and their verification; filled by the auth issue.
+public enum BulkheadAuthModule {}

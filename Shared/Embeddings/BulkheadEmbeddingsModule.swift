@@ -1,0 +1,2 @@
+/// Local embedding models; filled by the local-models issue.
+public enum BulkheadEmbeddingsModule {}
