@@ -68,6 +68,33 @@ struct StreamingTests {
         }
     }
 
+    @Test func aClientThatStopsReadingIsAbandonedAfterTheWriteTimeout() async throws {
+        let failed = AsyncGate()
+        let chunk = [UInt8](repeating: 0x62, count: 64 * 1024)
+        var r = Router()
+        r.get("/firehose") { _, _ in
+            .stream { writer in
+                do {
+                    for _ in 0..<10_000 { try await writer.write(chunk) }
+                } catch {
+                    failed.open()
+                    throw error
+                }
+            }
+        }
+        try await withTestServer(r, configure: { $0.writeTimeout = .milliseconds(300) }) { server in
+            let c = try RawConnection(port: server.port)
+            try c.send("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n")
+            // Never read: the kernel buffers fill, the producer parks, and after the write
+            // timeout the server gives up on this client and frees the producer.
+            #expect(await failed.wait(timeout: .seconds(5)), "the parked producer was never released")
+            let deadline = ContinuousClock.now + .seconds(3)
+            while server.openConnections > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(server.openConnections == 0)
+            withExtendedLifetime(c) {}
+        }
+    }
+
     @Test func serverSentEventsWithIdsRetryAndHeartbeats() async throws {
         var r = Router()
         r.get("/events") { _, _ in

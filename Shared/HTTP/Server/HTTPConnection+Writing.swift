@@ -29,6 +29,8 @@ extension HTTPConnection {
             if n > 0 {
                 outboundOffset += n
                 lastActivity = EventLoop.now
+                // The write timeout measures time without progress, not the length of a big download.
+                writeStalledSince = 0
                 continue
             }
             let e = errno
