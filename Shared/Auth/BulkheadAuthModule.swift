@@ -1,2 +1,0 @@
-/// Access tokens and their verification; filled by the auth issue.
-public enum BulkheadAuthModule {}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func AuthTestsPlaceholderBuilds() { #expect(Bool(true)) }
