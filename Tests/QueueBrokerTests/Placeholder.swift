@@ -1,3 +1,0 @@
-import Testing
-
-@Test func QueueBrokerTestsPlaceholderBuilds() { #expect(Bool(true)) }
