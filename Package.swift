@@ -94,7 +94,7 @@ var testTargets: [Target] = [
         path: "Tests/QueueBrokerTests", swiftSettings: swift6),
     .testTarget(
         name: "EmbeddingsTests", dependencies: ["BulkheadEmbeddings", "InferenceGateway", "BulkheadTesting", "BulkheadService"],
-        path: "Tests/EmbeddingsTests", swiftSettings: swift6),
+        path: "Tests/EmbeddingsTests", exclude: ["Fixtures"], swiftSettings: swift6),
     .testTarget(
         name: "ServiceTests",
         dependencies: ["BulkheadService", "BulkheadTesting", "StackRunner"] + services.map { .byName(name: $0.lib) },

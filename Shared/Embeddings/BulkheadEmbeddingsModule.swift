@@ -1,2 +1,0 @@
-/// Local embedding models; filled by the local-models issue.
-public enum BulkheadEmbeddingsModule {}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func EmbeddingsTestsPlaceholderBuilds() { #expect(Bool(true)) }
