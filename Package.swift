@@ -58,7 +58,9 @@ var targets: [Target] = [
         dependencies: ["Shared", "BulkheadCrypto", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadObservability"],
         path: "Shared/Auth", swiftSettings: swift6),
     // Local models: all-MiniLM-L6-v2 sentence embeddings in Swift on OpenBLAS (fp32 and int8).
-    .target(name: "BulkheadEmbeddings", dependencies: ["COpenBLAS"], path: "Shared/Embeddings", swiftSettings: swift6),
+    .target(name: "BulkheadEmbeddings", dependencies: ["COpenBLAS", "CBulkheadKernels"], path: "Shared/Embeddings", swiftSettings: swift6),
+    // Hand-written SIMD kernels (int8 GEMM with AVX-512 VNNI / AVX2, chosen at run time).
+    .target(name: "CBulkheadKernels", path: "Shared/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
     // Test harness: start services in-process on port 0, talk to them over real sockets.
     .target(
         name: "BulkheadTesting",
