@@ -40,7 +40,7 @@ var targets: [Target] = [
     // The HTTP/1.1 server on epoll, router, middleware, SSE, WebSocket.
     .target(
         name: "BulkheadHTTP",
-        dependencies: ["CBulkheadShims", "COpenSSL", "Shared", "BulkheadObservability"],
+        dependencies: ["CBulkheadShims", "BulkheadCrypto", "Shared", "BulkheadObservability"],
         path: "Shared/HTTP", swiftSettings: swift6),
     // The HTTP client: pooled keep-alive connections, streaming, TLS.
     .target(
@@ -86,7 +86,7 @@ var testTargets: [Target] = [
     .testTarget(name: "CryptoTests", dependencies: ["BulkheadCrypto"], path: "Tests/CryptoTests", swiftSettings: swift6),
     .testTarget(name: "StorageTests", dependencies: ["BulkheadStorage"], path: "Tests/StorageTests", swiftSettings: swift6),
     .testTarget(
-        name: "HTTPTests", dependencies: ["BulkheadHTTP", "BulkheadHTTPClient", "BulkheadTesting"],
+        name: "HTTPTests", dependencies: ["BulkheadHTTP", "BulkheadHTTPClient", "BulkheadTesting", "BulkheadCrypto"],
         path: "Tests/HTTPTests", swiftSettings: swift6),
     .testTarget(
         name: "AuthTests", dependencies: ["Auth", "BulkheadAuth", "BulkheadTesting", "BulkheadService", "BulkheadHTTPClient"],

@@ -233,37 +233,3 @@ struct StreamingTests {
         #expect(frame.flatMap(TestWebSocketClient.closeCode) == 1001)
     }
 }
-
-/// A one-shot gate tests use to hold a handler until the test says go.
-final class AsyncGate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.open = true
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for w in waiters { w.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let openNow = state.withLock { s -> Bool in
-                if !s.open { s.waiters.append(c) }
-                return s.open
-            }
-            if openNow { c.resume() }
-        }
-    }
-
-    /// True if opened within `timeout`.
-    func wait(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if state.withLock({ $0.open }) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return state.withLock { $0.open }
-    }
-}

@@ -356,7 +356,7 @@ struct StackRunnerTests {
     }
 
     @Test func sseStreamsThroughUnbuffered() async throws {
-        let gate = StackTestGate()
+        let gate = AsyncGate()
         var gateway = Router()
         gateway.post("/v1/chat/completions") { _, _ in
             .stream(headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]) { writer in
@@ -594,29 +594,6 @@ private func withIngress<T>(
     } catch {
         await ingress.shutdown(gracePeriod: .seconds(1))
         throw error
-    }
-}
-
-/// A one-shot gate a producer waits on until the test opens it.
-private final class StackTestGate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    var isOpen: Bool { state.withLock { $0.open } }
-
-    func open() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.open = true
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for w in waiters { w.resume() }
-    }
-
-    /// True once opened; false after `timeout` (so a failing test does not hang).
-    func wait(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while !isOpen && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-        return isOpen
     }
 }
 

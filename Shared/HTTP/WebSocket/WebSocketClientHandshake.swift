@@ -1,3 +1,4 @@
+import BulkheadCrypto
 /// The client side of the WebSocket opening handshake (RFC 6455 §4.1), for tests and
 /// for the HTTP client.
 ///
@@ -20,7 +21,7 @@ public struct WebSocketClientHandshake: Sendable {
             let n = rng.next() as UInt64
             for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: n >> UInt64(shift))) }
         }
-        self.init(key: WebSocketBase64.encode(bytes), subprotocols: subprotocols)
+        self.init(key: Base64.encode(bytes), subprotocols: subprotocols)
     }
 
     /// Creates a handshake with a given key (tests).

@@ -1,4 +1,4 @@
-import COpenSSL
+import BulkheadCrypto
 
 /// The server side of the WebSocket opening handshake (RFC 6455 §4.2).
 ///
@@ -55,7 +55,7 @@ public enum WebSocketHandshake {
                 message: keys.isEmpty ? "missing Sec-WebSocket-Key" : "more than one Sec-WebSocket-Key"))
         }
         let key = String(rawKey[...].trimmingSpaces())
-        guard let decoded = WebSocketBase64.decode(key), decoded.count == 16 else {
+        guard let decoded = Base64.decode(key), decoded.count == 16 else {
             return .failure(WebSocketHandshakeError(
                 status: .badRequest, code: Code.keyInvalid,
                 message: "Sec-WebSocket-Key must be the base64 encoding of 16 bytes"))
@@ -65,14 +65,7 @@ public enum WebSocketHandshake {
 
     /// The `Sec-WebSocket-Accept` value for a key: base64(SHA-1(key + GUID)).
     public static func acceptValue(forKey key: String) -> String {
-        let input = Array((key + guid).utf8)
-        var digest = [UInt8](repeating: 0, count: 20)
-        input.withUnsafeBufferPointer { source in
-            digest.withUnsafeMutableBufferPointer { out in
-                _ = COpenSSL.SHA1(source.baseAddress, source.count, out.baseAddress)
-            }
-        }
-        return WebSocketBase64.encode(digest)
+        Base64.encode(SHA1.hash(key + guid))
     }
 
     /// The subprotocols the client offers in `Sec-WebSocket-Protocol`, in order,
