@@ -1,3 +1,5 @@
+import CBulkheadKernels
+
 /// One transformer encoder layer's weights: fused Q/K/V projection, attention output, feed-forward.
 struct BertLayer: Sendable {
     /// Q, K and V projections stacked into one `[3·hidden, hidden]` layer (one sgemm instead of three).
@@ -23,20 +25,14 @@ struct LayerNorm: Sendable {
 
     /// Normalises `rows` rows of `gamma.count` values in place.
     func apply(_ x: UnsafeMutablePointer<Float>, rows: Int) {
-        let n = gamma.count
+        apply(x, adding: nil, rows: rows)
+    }
+
+    /// `x = LayerNorm(x + residual)` over `rows` rows, in one pass (the residual add is fused).
+    func apply(_ x: UnsafeMutablePointer<Float>, adding residual: UnsafePointer<Float>?, rows: Int) {
         gamma.withUnsafeBufferPointer { g in
             beta.withUnsafeBufferPointer { b in
-                for r in 0..<rows {
-                    let row = x + r * n
-                    var mean: Float = 0
-                    for i in 0..<n { mean += row[i] }
-                    mean /= Float(n)
-                    var variance: Float = 0
-                    for i in 0..<n { let d = row[i] - mean; variance += d * d }
-                    variance /= Float(n)
-                    let inv = 1 / (variance + eps).squareRoot()
-                    for i in 0..<n { row[i] = (row[i] - mean) * inv * g[i] + b[i] }
-                }
+                bh_add_layer_norm(x, residual, g.baseAddress, b.baseAddress, Int32(rows), Int32(g.count), eps)
             }
         }
     }

@@ -1,13 +1,13 @@
-import COpenBLAS
 import Foundation
 
 /// A BERT encoder with sentence-transformers' mean pooling and L2 normalisation
 /// (all-MiniLM-L6-v2: 6 layers, hidden 384, 12 heads).
 ///
 /// The forward pass packs the real tokens of every sequence into one `[tokens, hidden]` matrix
-/// (no padding rows), so the linear layers are single sgemm calls over the whole batch. Attention
-/// runs per sequence over that sequence's own keys, which is exactly what the attention mask
-/// does in the reference (masked keys get zero weight) without computing padded rows.
+/// (no padding rows), so each linear layer is one product over the whole batch (OpenBLAS sgemm
+/// for fp32, the int8 kernel of `QuantizedLinear` for int8). Attention (`Attention`, fp32 in both
+/// modes) runs per sequence over that sequence's own keys, which is exactly what the attention
+/// mask does in the reference (masked keys get zero weight) without computing padded rows.
 public struct BertModel: Sendable {
     public let config: BertConfig
     public let precision: EmbeddingPrecision
@@ -42,8 +42,10 @@ public struct BertModel: Sendable {
         func finish(_ layer: DenseLinear) -> any LinearLayer {
             precision == .int8 ? QuantizedLinear(quantizing: layer) : layer
         }
-        let words = try load("embeddings.word_embeddings.weight", [config.vocabSize, h])
-        wordEmbeddings = EmbeddingTable(values: words, rows: config.vocabSize, columns: h, quantize: precision == .int8)
+        // Read (and for int8, quantize) the 47 MB word-embedding table in chunks of rows.
+        wordEmbeddings = try EmbeddingTable(rows: config.vocabSize, columns: h, quantize: precision == .int8) { rows throws(EmbeddingError) in
+            try weights.floats(prefix + "embeddings.word_embeddings.weight", shape: [config.vocabSize, h], rows: rows)
+        }
         positionEmbeddings = try load("embeddings.position_embeddings.weight", [config.maxPositionEmbeddings, h])
         // Single-segment input: every token has token type 0.
         tokenTypeEmbedding = Array(try load("embeddings.token_type_embeddings.weight", [config.typeVocabSize, h]).prefix(h))
@@ -91,7 +93,7 @@ public struct BertModel: Sendable {
             }
             embeddingNorm.apply(xp, rows: total)
         }
-        var workspace = Workspace(tokens: total, config: config, longest: lengths.max() ?? 0)
+        var workspace = Workspace(tokens: total, config: config)
         for layer in layers { encode(layer, hidden: &hidden, lengths: lengths, offsets: offsets, workspace: &workspace) }
         return (0..<lengths.count).map { s in pool(hidden, offset: offsets[s], count: lengths[s]) }
     }
@@ -102,16 +104,12 @@ public struct BertModel: Sendable {
         var context: [Float]
         var projected: [Float]
         var intermediate: [Float]
-        var scores: [Float]
-        var weights: [Float]
-        init(tokens: Int, config: BertConfig, longest: Int) {
+        init(tokens: Int, config: BertConfig) {
             let h = config.hiddenSize
             qkv = [Float](repeating: 0, count: tokens * 3 * h)
             context = [Float](repeating: 0, count: tokens * h)
             projected = [Float](repeating: 0, count: tokens * h)
             intermediate = [Float](repeating: 0, count: tokens * config.intermediateSize)
-            scores = [Float](repeating: 0, count: longest * longest)
-            weights = [Float](repeating: 0, count: max(3 * h, config.intermediateSize) * h)
         }
     }
 
@@ -119,44 +117,23 @@ public struct BertModel: Sendable {
         let h = config.hiddenSize
         let heads = config.numAttentionHeads
         let d = config.headSize
-        let scale = 1 / Float(d).squareRoot()
         let total = hidden.count / h
         hidden.withUnsafeMutableBufferPointer { xb in
             w.qkv.withUnsafeMutableBufferPointer { qkvb in
             w.context.withUnsafeMutableBufferPointer { ctxb in
             w.projected.withUnsafeMutableBufferPointer { projb in
             w.intermediate.withUnsafeMutableBufferPointer { interb in
-            w.scores.withUnsafeMutableBufferPointer { sb in
-            w.weights.withUnsafeMutableBufferPointer { wb in
                 guard let x = xb.baseAddress, let qkv = qkvb.baseAddress, let ctx = ctxb.baseAddress,
-                    let proj = projb.baseAddress, let inter = interb.baseAddress, let scores = sb.baseAddress,
-                    let scratch = wb.baseAddress
+                    let proj = projb.baseAddress, let inter = interb.baseAddress
                 else { return }
-                layer.qkv.forward(x, rows: total, into: qkv, scratch: scratch)
-                for (s, n) in lengths.enumerated() where n > 0 {
-                    let base = qkv + offsets[s] * 3 * h
-                    for head in 0..<heads {
-                        let q = base + head * d
-                        let k = base + h + head * d
-                        let v = base + 2 * h + head * d
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(d),
-                            scale, q, Int32(3 * h), k, Int32(3 * h), 0, scores, Int32(n))
-                        Kernels.softmaxRows(scores, rows: n, columns: n)
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(n),
-                            1, scores, Int32(n), v, Int32(3 * h), 0, ctx + offsets[s] * h + head * d, Int32(h))
-                    }
-                }
-                layer.attentionOutput.forward(ctx, rows: total, into: proj, scratch: scratch)
-                Kernels.add(proj, into: x, count: total * h)
-                layer.attentionNorm.apply(x, rows: total)
-                layer.intermediate.forward(x, rows: total, into: inter, scratch: scratch)
-                Kernels.gelu(inter, count: total * config.intermediateSize)
-                layer.output.forward(inter, rows: total, into: proj, scratch: scratch)
-                Kernels.add(proj, into: x, count: total * h)
-                layer.outputNorm.apply(x, rows: total)
-            }}}}}}
+                layer.qkv.forward(x, rows: total, into: qkv, gelu: false)
+                Attention(qkv: qkv, context: ctx, lengths: lengths, offsets: offsets, heads: heads, headSize: d).run()
+                layer.attentionOutput.forward(ctx, rows: total, into: proj, gelu: false)
+                layer.attentionNorm.apply(x, adding: proj, rows: total)
+                layer.intermediate.forward(x, rows: total, into: inter, gelu: true)
+                layer.output.forward(inter, rows: total, into: proj, gelu: false)
+                layer.outputNorm.apply(x, adding: proj, rows: total)
+            }}}}
         }
     }
 

@@ -70,7 +70,9 @@ public final class EmbeddingModel: Sendable {
 }
 
 /// OpenBLAS thread count: one per core, set once. Our batcher runs one forward pass at a time
-/// on its own thread, so OpenBLAS's pool is the only parallelism and nothing is oversubscribed.
+/// on its own thread, so inside a pass the only parallelism is OpenBLAS's pool (fp32 products,
+/// attention) or, for the int8 layers, a two-way `concurrentPerform` split of large products;
+/// the two never run at the same time, so nothing is oversubscribed.
 enum OpenBLASThreads {
     private static let once: Void = {
         let env = ProcessInfo.processInfo.environment

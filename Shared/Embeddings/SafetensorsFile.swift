@@ -20,37 +20,53 @@ public struct SafetensorsFile: Sendable {
     public let tensors: [String: TensorInfo]
     /// `__metadata__` string pairs, if any.
     public let metadata: [String: String]
-    private let bytes: [UInt8]
+    private let source: TensorBytes
     private let dataStart: Int
 
     /// Largest JSON header we accept; real headers are a few KiB, this guards against garbage lengths.
     static let maxHeaderBytes = 100 << 20
 
-    /// Reads and parses a file from disk.
+    /// Opens a file and parses its header. Tensor data is read from disk one tensor at a time
+    /// when asked for (`pread`), so loading never holds the whole file in memory.
     public init(contentsOf path: String) throws(EmbeddingError) {
         guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path) }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadableFile(path: path, reason: "\(error)")
-        }
-        try self.init(bytes: [UInt8](data))
+        let file = try TensorBytes(path: path)
+        var lengthBytes = [UInt8](repeating: 0, count: 8)
+        guard file.count >= 8 else { throw .invalidSafetensors("file is \(file.count) bytes, shorter than the 8-byte header length") }
+        try file.read(at: 0, into: &lengthBytes)
+        let headerLength = try Self.headerLength(lengthBytes, fileSize: file.count)
+        var header = [UInt8](repeating: 0, count: headerLength)
+        try file.read(at: 8, into: &header)
+        (tensors, metadata) = try Self.parseHeader(header, dataLength: file.count - 8 - headerLength)
+        source = file
+        dataStart = 8 + headerLength
     }
 
     /// Parses an in-memory file.
     public init(bytes: [UInt8]) throws(EmbeddingError) {
         guard bytes.count >= 8 else { throw .invalidSafetensors("file is \(bytes.count) bytes, shorter than the 8-byte header length") }
+        let headerLength = try Self.headerLength(Array(bytes[0..<8]), fileSize: bytes.count)
+        let headerEnd = 8 + headerLength
+        (tensors, metadata) = try Self.parseHeader(Array(bytes[8..<headerEnd]), dataLength: bytes.count - headerEnd)
+        source = TensorBytes(bytes: bytes)
+        dataStart = headerEnd
+    }
+
+    private static func headerLength(_ b: [UInt8], fileSize: Int) throws(EmbeddingError) -> Int {
         var headerLength: UInt64 = 0
-        for i in 0..<8 { headerLength |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard headerLength <= UInt64(Self.maxHeaderBytes), Int(headerLength) <= bytes.count - 8 else {
-            throw .invalidSafetensors("header length \(headerLength) exceeds the file size \(bytes.count)")
+        for i in 0..<8 { headerLength |= UInt64(b[i]) << (8 * UInt64(i)) }
+        guard headerLength <= UInt64(Self.maxHeaderBytes), Int(headerLength) <= fileSize - 8 else {
+            throw .invalidSafetensors("header length \(headerLength) exceeds the file size \(fileSize)")
         }
-        let headerEnd = 8 + Int(headerLength)
+        return Int(headerLength)
+    }
+
+    private static func parseHeader(_ header: [UInt8], dataLength: Int) throws(EmbeddingError) -> ([String: TensorInfo], [String: String]) {
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])) } catch {
+        do { json = try JSONSerialization.jsonObject(with: Data(header)) } catch {
             throw .invalidSafetensors("header is not valid JSON")
         }
         guard let object = json as? [String: Any] else { throw .invalidSafetensors("header is not a JSON object") }
-        let dataLength = bytes.count - headerEnd
         var tensors: [String: TensorInfo] = [:]
         var metadata: [String: String] = [:]
         for (name, value) in object {
@@ -74,10 +90,7 @@ public struct SafetensorsFile: Sendable {
             }
             tensors[name] = TensorInfo(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
         }
-        self.tensors = tensors
-        self.metadata = metadata
-        self.bytes = bytes
-        self.dataStart = headerEnd
+        return (tensors, metadata)
     }
 
     static func elementSize(_ dtype: String) -> Int? {
@@ -93,32 +106,40 @@ public struct SafetensorsFile: Sendable {
     /// A tensor converted to Float32 (from F32, F16 or BF16), checking its shape when `shape` is given.
     public func floats(_ name: String, shape expected: [Int]? = nil) throws(EmbeddingError) -> [Float] {
         guard let info = tensors[name] else { throw .missingTensor(name) }
+        return try floats(name, shape: expected, rows: 0..<(info.shape.first ?? 1))
+    }
+
+    /// Rows `rows` (along the first dimension) of a tensor, converted to Float32, so large
+    /// tensors can be read and converted in chunks.
+    public func floats(_ name: String, shape expected: [Int]? = nil, rows: Range<Int>) throws(EmbeddingError) -> [Float] {
+        guard let info = tensors[name] else { throw .missingTensor(name) }
         if let expected, expected != info.shape { throw .shapeMismatch(tensor: name, expected: expected, actual: info.shape) }
-        let count = info.shape.reduce(1, *)
-        let base = dataStart + info.range.lowerBound
-        switch info.dtype {
-        case "F32":
-            return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                bytes.withUnsafeBytes { raw in
-                    // Copy bytewise: the data section has no alignment guarantee.
-                    UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[base..<(base + count * 4)]))
-                }
-                #if _endian(big)
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: out[i].bitPattern)) }
-                #endif
-                initialized = count
-            }
-        case "F16", "BF16":
-            let isBF16 = info.dtype == "BF16"
-            var out = [Float](repeating: 0, count: count)
-            for i in 0..<count {
-                let bits = UInt16(bytes[base + 2 * i]) | UInt16(bytes[base + 2 * i + 1]) << 8
-                out[i] = isBF16 ? Float(bitPattern: UInt32(bits) << 16) : Self.halfToFloat(bits)
-            }
-            return out
-        default:
+        guard rows.lowerBound >= 0, rows.upperBound <= (info.shape.first ?? 1) else {
+            throw .invalidSafetensors("tensor \(name): rows \(rows) outside shape \(info.shape)")
+        }
+        let rowElements = info.shape.dropFirst().reduce(1, *)
+        let count = rows.count * rowElements
+        guard let size = Self.elementSize(info.dtype), ["F32", "F16", "BF16"].contains(info.dtype) else {
             throw .unsupportedDType(tensor: name, dtype: info.dtype)
         }
+        let base = dataStart + info.range.lowerBound + rows.lowerBound * rowElements * size
+        if info.dtype == "F32" {
+            var out = [Float](repeating: 0, count: count)
+            try source.read(at: base, into: &out)
+            #if _endian(big)
+            for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: out[i].bitPattern)) }
+            #endif
+            return out
+        }
+        var raw = [UInt8](repeating: 0, count: count * 2)
+        try source.read(at: base, into: &raw)
+        let isBF16 = info.dtype == "BF16"
+        var out = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let bits = UInt16(raw[2 * i]) | UInt16(raw[2 * i + 1]) << 8
+            out[i] = isBF16 ? Float(bitPattern: UInt32(bits) << 16) : Self.halfToFloat(bits)
+        }
+        return out
     }
 
     /// IEEE 754 binary16 → binary32 without relying on `Float16` (unavailable on some platforms).

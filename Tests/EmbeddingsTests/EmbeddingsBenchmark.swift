@@ -32,10 +32,21 @@ import Testing
         }
         let batch32 = Double(sentences.count) / (clock.now - start32).seconds
         latencies.sort()
+        let rss = Double(Self.status("VmRSS")) / 1024, hwm = Double(Self.status("VmHWM")) / 1024
+        // Quality next to speed (after the memory readings, since it loads a second model):
+        // the smallest cosine between this precision's vectors and fp32's on the same sentences.
+        var minCosine: Double = 1
+        if precision != .fp32 {
+            let reference = try EmbeddingModel.load(directory: model.directory, precision: .fp32)
+            let sample = Array(sentences.prefix(64))
+            for (a, b) in zip(model.embedSynchronously(sample), reference.embedSynchronously(sample)) {
+                minCosine = min(minCosine, Double(zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 }))
+            }
+        }
         let result: [String: Any] = [
             "impl": "bulkhead-\(precision.rawValue)", "sentences": sentences.count,
             "batch1_per_s": batch1, "batch32_per_s": batch32, "p50_ms": latencies[latencies.count / 2],
-            "rss_mb": Double(Self.status("VmRSS")) / 1024, "hwm_mb": Double(Self.status("VmHWM")) / 1024,
+            "rss_mb": rss, "hwm_mb": hwm, "min_cosine_to_fp32": minCosine,
             "rss_before_load_mb": Double(rssBefore) / 1024, "weights_mb": Double(model.encoder.weightBytes) / 1_048_576,
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
