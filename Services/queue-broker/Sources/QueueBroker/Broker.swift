@@ -14,7 +14,14 @@ public actor Broker {
     let store: MessageStore?
     /// Milliseconds since the epoch; injectable for tests.
     let clock: @Sendable () -> Int64
-    private var waiters: [String: [UInt64: CheckedContinuation<Void, Never>]] = [:]
+    /// Parked long polls per key ("q:" queue, "s:" stream), oldest first, with how many
+    /// messages each wants (so a send wakes only as many receivers as it can feed).
+    private var waiters: [String: [Waiter]] = [:]
+    private struct Waiter {
+        var id: UInt64
+        var wants: Int
+        var continuation: CheckedContinuation<Void, Never>
+    }
     private var nextWaiter: UInt64 = 0
     /// Latest stats, for `/metrics` callbacks (which cannot await the actor).
     nonisolated let snapshot = Mutex<[QueueStats]>([])
@@ -86,7 +93,11 @@ public actor Broker {
         let fresh = results.filter { !$0.duplicate }.count
         if fresh > 0 {
             onCounts(name, fresh, 0, 0)
-            wakeAll("q:" + name)
+            let defaultDelay = (try? engine.settings(of: name))?.defaultDelaySeconds ?? 0
+            let delayed = messages.contains { ($0.delaySeconds ?? defaultDelay) > 0 }
+            // A delayed message adds a timer earlier than parked receivers may be waiting
+            // for: they re-arm. Otherwise wake only receivers enough to take what arrived.
+            if delayed { wakeAll("q:" + name) } else { wake("q:" + name, messages: fresh) }
         }
         try await commit(seq)
         return results
@@ -104,11 +115,16 @@ public actor Broker {
             _ = flush()
             if !got.isEmpty {
                 onCounts(name, 0, got.count, 0)
+                // More left than this receiver could take: pass the wake-up on.
+                if engine.hasReady(name, now: now) { wake("q:" + name, messages: 1) }
                 return got
             }
-            if now >= deadline || Task.isCancelled { return [] }
+            if now >= deadline || Task.isCancelled {
+                if engine.hasReady(name, now: now) { wake("q:" + name, messages: 1) }
+                return []
+            }
             let wakeAt = Swift.min(deadline, engine.nextDue(name) ?? deadline)
-            await park("q:" + name, until: wakeAt)
+            await park("q:" + name, wants: max, until: wakeAt)
             // The queue may have been deleted meanwhile: the next receive throws queue_not_found.
         }
     }
@@ -156,7 +172,7 @@ public actor Broker {
     /// Releases a lease: visible at once.
     public func release(_ name: String, receipt: String) async throws {
         try engine.release(name, receipt: receipt, now: clock())
-        wakeAll("q:" + name)
+        wake("q:" + name, messages: 1)
         try await commit(flush())
     }
 
@@ -166,7 +182,7 @@ public actor Broker {
     /// Redrives dead letters to their queue.
     public func redrive(_ name: String, limit: Int) async throws -> Int {
         let n = try engine.redrive(name, limit: limit, now: clock())
-        if n > 0 { wakeAll("q:" + name) }
+        if n > 0 { wake("q:" + name, messages: n) }
         try await commit(flush())
         return n
     }
@@ -216,7 +232,7 @@ public actor Broker {
         while true {
             let events = streams.read(key, after: after, limit: limit)
             if !events.isEmpty || clock() >= deadline || Task.isCancelled { return (events, streams.lastID(key)) }
-            await park("s:" + key, until: deadline)
+            await park("s:" + key, wants: 1, until: deadline)
         }
     }
 
@@ -229,8 +245,8 @@ public actor Broker {
 
     // MARK: Waiters
 
-    /// Suspends until `wakeAll(key)`, the time `until` (ms), or cancellation.
-    private func park(_ key: String, until: Int64) async {
+    /// Suspends until woken by `wake`/`wakeAll`, the time `until` (ms), or cancellation.
+    private func park(_ key: String, wants: Int, until: Int64) async {
         nextWaiter += 1
         let id = nextWaiter
         let delay = Swift.max(1, until - clock())
@@ -241,7 +257,7 @@ public actor Broker {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 // Checked here, on the actor, so a cancellation that raced ahead is not missed.
-                if Task.isCancelled { c.resume() } else { waiters[key, default: [:]][id] = c }
+                if Task.isCancelled { c.resume() } else { waiters[key, default: []].append(Waiter(id: id, wants: wants, continuation: c)) }
             }
         } onCancel: {
             Task { await self.resume(key, id) }
@@ -250,14 +266,27 @@ public actor Broker {
     }
 
     private func resume(_ key: String, _ id: UInt64) {
-        guard let c = waiters[key]?.removeValue(forKey: id) else { return }
+        guard let i = waiters[key]?.firstIndex(where: { $0.id == id }), let w = waiters[key]?.remove(at: i) else { return }
         if waiters[key]?.isEmpty == true { waiters[key] = nil }
-        c.resume()
+        w.continuation.resume()
+    }
+
+    /// Wakes the oldest waiters of `key` until together they want at least `messages`
+    /// (a receiver that finds nothing parks again; one that leaves with messages still ready
+    /// passes the wake on, so nothing is stranded).
+    private func wake(_ key: String, messages: Int) {
+        var left = messages
+        while left > 0, var list = waiters[key], !list.isEmpty {
+            let w = list.removeFirst()
+            waiters[key] = list.isEmpty ? nil : list
+            left -= w.wants
+            w.continuation.resume()
+        }
     }
 
     private func wakeAll(_ key: String) {
         guard let all = waiters.removeValue(forKey: key) else { return }
-        for c in all.values { c.resume() }
+        for w in all { w.continuation.resume() }
     }
 
     /// Number of parked waiters (tests check long polls clean up after disconnects).

@@ -62,7 +62,9 @@ public struct QueueEngine: Sendable {
     /// Sends messages (all or nothing for validation). A known idempotency key returns the
     /// earlier id with `duplicate: true` and enqueues nothing.
     public mutating func send(_ name: String, _ messages: [OutgoingMessage], now: Int64) throws(BrokerError) -> [SendResult] {
-        guard var q = queues[name] else { throw .queueNotFound(name) }
+        // Taken out of the dictionary (not copied) so mutating it does not copy every message.
+        guard var q = queues.removeValue(forKey: name) else { throw .queueNotFound(name) }
+        defer { queues[name] = q }
         for m in messages {
             guard m.body.count <= q.settings.maxMessageBytes else {
                 throw BrokerError(413, "message_too_large", "Message body is \(m.body.count) bytes; queue '\(name)' accepts at most \(q.settings.maxMessageBytes).")
@@ -92,7 +94,6 @@ public struct QueueEngine: Sendable {
             q.stats.record(now: now, sent: 1)
             results.append(SendResult(id: message.id, duplicate: false))
         }
-        queues[name] = q
         return results
     }
 
@@ -104,10 +105,11 @@ public struct QueueEngine: Sendable {
         guard (1...10).contains(max) else { throw .outOfRange("max_messages", "must be 1–10, got \(max)") }
         if let v = visibilitySeconds { try QueueSettings.check("visibility_timeout_seconds", v, 0...QueueSettings.maxVisibilitySeconds) }
         try promoteDue(name, now: now)
-        guard var q = queues[name] else { throw .queueNotFound(name) }
+        guard var q = queues.removeValue(forKey: name) else { throw .queueNotFound(name) }
         let lease = (visibilitySeconds ?? q.settings.visibilityTimeoutSeconds).milliseconds
         var out: [Delivery] = []
         var dead: [QueueMessage] = []
+        out.reserveCapacity(max)
         while out.count < max, let id = q.popReady(), var m = q.messages[id] {
             if m.receiveCount >= q.settings.maxReceives {
                 dead.append(m)
@@ -133,11 +135,12 @@ public struct QueueEngine: Sendable {
 
     /// Moves a message to the dead letters (or to the configured dead-letter queue).
     mutating func deadLetter(_ message: QueueMessage, reason: String, now: Int64) {
-        guard var q = queues[message.queue] else { return }
-        q.stats.deadLettered += 1
-        if let target = q.settings.deadLetterQueue, var t = queues[target] {
-            q.messages[message.id] = nil
-            queues[message.queue] = q
+        // Mutated in place through the dictionary's subscript: copying a QueueState out and
+        // back would copy all of its messages.
+        guard let settings = queues[message.queue]?.settings else { return }
+        queues[message.queue]?.stats.deadLettered += 1
+        if let target = settings.deadLetterQueue, queues[target] != nil {
+            queues[message.queue]?.messages[message.id] = nil
             var m = message
             m.queue = target
             m.sourceQueue = message.queue
@@ -147,10 +150,9 @@ public struct QueueEngine: Sendable {
             m.visibleAt = now
             m.deadAt = now
             m.deadReason = reason
-            t.messages[m.id] = m
-            t.enqueueReady(m)
-            t.stats.record(now: now, sent: 1)
-            queues[target] = t
+            queues[target]?.messages[m.id] = m
+            queues[target]?.enqueueReady(m)
+            queues[target]?.stats.record(now: now, sent: 1)
             outbox.append(.moveMessage(id: m.id, queue: target, state: .ready, visibleAt: now, receiveCount: 0, sourceQueue: message.queue, deadAt: now, deadReason: reason))
             return
         }
@@ -159,14 +161,14 @@ public struct QueueEngine: Sendable {
         m.leaseToken = nil
         m.deadAt = now
         m.deadReason = reason
-        q.messages[m.id] = m
-        queues[message.queue] = q
+        queues[message.queue]?.messages[m.id] = m
         outbox.append(.deadLetter(id: m.id, deadAt: now, reason: reason))
     }
 
     /// Applies due timers: delays that ended and leases that expired become ready.
     mutating func promoteDue(_ name: String, now: Int64) throws(BrokerError) {
-        guard var q = queues[name] else { throw .queueNotFound(name) }
+        guard var q = queues.removeValue(forKey: name) else { throw .queueNotFound(name) }
+        defer { queues[name] = q }
         while let top = q.timers.first, top.due <= now {
             _ = q.timers.pop()
             guard var m = q.messages[top.id], m.visibleAt == top.due, m.state == .delayed || m.state == .inflight else { continue }
@@ -175,7 +177,6 @@ public struct QueueEngine: Sendable {
             q.messages[m.id] = m
             q.enqueueReady(m)
         }
-        queues[name] = q
     }
 
     /// Earliest time a delayed or leased message of `name` may become visible.
@@ -275,7 +276,8 @@ public struct QueueEngine: Sendable {
     /// Moves up to `limit` dead letters back to the queue as fresh messages (receive count 0).
     public mutating func redrive(_ name: String, limit: Int, now: Int64) throws(BrokerError) -> Int {
         let dead = try deadLetters(name, limit: limit)
-        guard var q = queues[name] else { throw .queueNotFound(name) }
+        guard var q = queues.removeValue(forKey: name) else { throw .queueNotFound(name) }
+        defer { queues[name] = q }
         for var m in dead {
             m.state = .ready
             m.receiveCount = 0
@@ -286,19 +288,18 @@ public struct QueueEngine: Sendable {
             q.enqueueReady(m)
             outbox.append(.moveMessage(id: m.id, queue: name, state: .ready, visibleAt: now, receiveCount: 0, sourceQueue: m.sourceQueue, deadAt: nil, deadReason: nil))
         }
-        queues[name] = q
         return dead.count
     }
 
     /// Deletes every dead letter of `name`; returns how many.
     public mutating func purgeDeadLetters(_ name: String) throws(BrokerError) -> Int {
-        guard var q = queues[name] else { throw .queueNotFound(name) }
+        guard var q = queues.removeValue(forKey: name) else { throw .queueNotFound(name) }
+        defer { queues[name] = q }
         let ids = q.messages.values.filter { $0.state == .dead }.map(\.id)
         for id in ids {
             q.messages[id] = nil
             outbox.append(.deleteMessage(id: id))
         }
-        queues[name] = q
         return ids.count
     }
 
@@ -308,8 +309,8 @@ public struct QueueEngine: Sendable {
     @discardableResult
     public mutating func sweep(now: Int64) -> Int {
         var dropped = 0
-        for name in queues.keys {
-            guard var q = queues[name] else { continue }
+        for name in Array(queues.keys) {
+            guard var q = queues.removeValue(forKey: name) else { continue }
             let cutoff = now - q.settings.retentionSeconds.milliseconds
             let old = q.messages.values.filter { $0.sentAt < cutoff }.map(\.id)
             for id in old {
@@ -363,7 +364,8 @@ public struct QueueEngine: Sendable {
     /// so they become visible when they expire (at-least-once).
     public mutating func restoreMessage(_ message: QueueMessage) {
         lastID = max(lastID, message.id)
-        guard var q = queues[message.queue] else { return }
+        guard var q = queues.removeValue(forKey: message.queue) else { return }
+        defer { queues[message.queue] = q }
         var m = message
         m.leaseToken = nil
         q.messages[m.id] = m
@@ -372,7 +374,6 @@ public struct QueueEngine: Sendable {
         case .delayed, .inflight: q.timers.push(.init(due: m.visibleAt, id: m.id))
         case .dead: break
         }
-        queues[message.queue] = q
     }
 
     /// Restores a remembered idempotency key.

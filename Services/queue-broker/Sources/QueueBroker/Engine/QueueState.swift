@@ -38,24 +38,21 @@ struct QueueState: Sendable {
 
     /// Makes a message receivable (it must already be in `messages` with state `.ready`).
     mutating func enqueueReady(_ message: QueueMessage) {
-        var tenant = readyByTenant[message.tenant] ?? TenantReady()
-        if tenant.count == 0 { tenantRing.push(message.tenant) }
-        tenant.push(message.id, priority: message.priority)
-        readyByTenant[message.tenant] = tenant
+        // Mutated in place (`default:` subscript): copying a tenant's buckets out and back
+        // would copy its whole backlog on every message.
+        if readyByTenant[message.tenant]?.count ?? 0 == 0 { tenantRing.push(message.tenant) }
+        readyByTenant[message.tenant, default: TenantReady()].push(message.id, priority: message.priority)
     }
 
     /// The next ready message id in fair order, skipping entries whose message is gone.
     mutating func popReady() -> Int64? {
         while let tenant = tenantRing.pop() {
-            guard var ready = readyByTenant[tenant] else { continue }
-            let id = ready.pop()
-            if ready.count > 0 {
-                tenantRing.push(tenant)
-                readyByTenant[tenant] = ready
-            } else {
+            guard let id = readyByTenant[tenant]?.pop() else {
                 readyByTenant[tenant] = nil
+                continue
             }
-            if let id, messages[id]?.state == .ready { return id }
+            if readyByTenant[tenant]?.count ?? 0 > 0 { tenantRing.push(tenant) } else { readyByTenant[tenant] = nil }
+            if messages[id]?.state == .ready { return id }
         }
         return nil
     }

@@ -1,27 +1,71 @@
+import BulkheadHTTP
+
 /// `POST .../messages` and each item of a batch.
-struct SendRequest: Decodable, Sendable {
-    var body: JSONValue
+///
+/// Read with `JSONScanner`, not `Decodable`: the body is kept as the bytes the client sent
+/// (validated, never decoded into a tree and encoded again).
+struct SendRequest: Sendable {
+    var body: [UInt8] = []
     var attributes: [String: String]?
     var priority: Int?
     var delaySeconds: Double?
     var tenant: String?
     var idempotencyKey: String?
 
-    enum CodingKeys: String, CodingKey {
-        case body, attributes, priority, tenant
-        case delaySeconds = "delay_seconds"
-        case idempotencyKey = "idempotency_key"
+    /// Parses a whole request body.
+    static func parse(_ bytes: [UInt8]) throws -> SendRequest {
+        var s = JSONScanner(bytes)
+        let r = try parse(&s, path: "")
+        try s.finish()
+        return r
     }
 
-    init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(["body", "attributes", "priority", "tenant", "delay_seconds", "idempotency_key"])
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        body = try c.decode(JSONValue.self, forKey: .body)
-        attributes = try c.decodeIfPresent([String: String].self, forKey: .attributes)
-        priority = try c.decodeIfPresent(Int.self, forKey: .priority)
-        delaySeconds = try c.decodeIfPresent(Double.self, forKey: .delaySeconds)
-        tenant = try c.decodeIfPresent(String.self, forKey: .tenant)
-        idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
+    /// Parses one object at the scanner's position; `path` prefixes field names in errors.
+    static func parse(_ s: inout JSONScanner, path: String) throws -> SendRequest {
+        var r = SendRequest()
+        var sawBody = false
+        s.skipWhitespace()
+        guard s.peek() == UInt8(ascii: "{") else {
+            if path.isEmpty { throw JSONScanner.invalid("expected an object") }
+            throw FieldError.invalid(path, "an object")
+        }
+        try s.object { s, key in
+            let field = path + key
+            switch key {
+            case "body":
+                let range = try s.value()
+                r.body = Array(s.bytes[range])
+                sawBody = true
+            case "attributes":
+                if try s.skipNull() { return }
+                guard s.peek() == UInt8(ascii: "{") else { throw FieldError.invalid(field, "an object of strings") }
+                var attributes: [String: String] = [:]
+                try s.object { s, k in
+                    s.skipWhitespace()
+                    guard s.peek() == UInt8(ascii: "\"") else { throw FieldError.invalid(field + "." + k, "a string") }
+                    attributes[k] = try s.string()
+                }
+                r.attributes = attributes
+            case "priority":
+                if try s.skipNull() { return }
+                guard let v = try s.numberText().flatMap({ Int($0) }) else { throw FieldError.invalid(field, "an integer") }
+                r.priority = v
+            case "delay_seconds":
+                if try s.skipNull() { return }
+                guard let v = try s.numberText().flatMap({ Double($0) }) else { throw FieldError.invalid(field, "a number") }
+                r.delaySeconds = v
+            case "tenant":
+                if try s.skipNull() { return }
+                r.tenant = try s.stringField(field)
+            case "idempotency_key":
+                if try s.skipNull() { return }
+                r.idempotencyKey = try s.stringField(field)
+            default:
+                throw HTTPError(.unprocessableContent, code: "unknown_field", message: "Unknown field '\(field)'.")
+            }
+        }
+        guard sawBody else { throw HTTPError(.unprocessableContent, code: "missing_field", message: "Field '\(path)body' is required.") }
+        return r
     }
 
     /// Checks limits and builds the engine's message.
@@ -35,17 +79,34 @@ struct SendRequest: Decodable, Sendable {
         if let k = idempotencyKey, k.isEmpty || k.utf8.count > 128 { throw .invalid("idempotency_key", "must be 1–128 bytes") }
         let attributeBytes = attributes.isEmpty ? Array("{}".utf8) : ((try? JSONCoding.encoder.encode(attributes)).map { Array($0) } ?? Array("{}".utf8))
         return OutgoingMessage(
-            body: body.bytes, attributes: attributeBytes, priority: priority ?? 0, delaySeconds: delaySeconds,
+            body: body, attributes: attributeBytes, priority: priority ?? 0, delaySeconds: delaySeconds,
             tenant: tenant ?? "", idempotencyKey: idempotencyKey)
     }
 }
 
 /// `POST .../messages/batch`.
-struct SendBatchRequest: Decodable, Sendable {
-    var messages: [SendRequest]
-    init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(["messages"])
-        messages = try decoder.container(keyedBy: AnyKey.self).decode([SendRequest].self, forKey: AnyKey(stringValue: "messages"))
+struct SendBatchRequest: Sendable {
+    var messages: [SendRequest] = []
+
+    static func parse(_ bytes: [UInt8]) throws -> SendBatchRequest {
+        var s = JSONScanner(bytes)
+        var r = SendBatchRequest()
+        var saw = false
+        s.skipWhitespace()
+        guard s.peek() == UInt8(ascii: "{") else { throw JSONScanner.invalid("expected an object") }
+        try s.object { s, key in
+            guard key == "messages" else { throw HTTPError(.unprocessableContent, code: "unknown_field", message: "Unknown field '\(key)'.") }
+            s.skipWhitespace()
+            guard s.peek() == UInt8(ascii: "[") else { throw FieldError.invalid("messages", "an array") }
+            saw = true
+            try s.array { s in
+                guard r.messages.count < 1000 else { throw HTTPError(.unprocessableContent, code: "batch_size", message: "A batch holds 1–10 messages.") }
+                r.messages.append(try SendRequest.parse(&s, path: "messages[\(r.messages.count)]."))
+            }
+        }
+        try s.finish()
+        guard saw else { throw HTTPError(.unprocessableContent, code: "missing_field", message: "Field 'messages' is required.") }
+        return r
     }
 }
 
@@ -118,5 +179,38 @@ struct AppendRequest: Decodable, Sendable {
         } else {
             events = [try AppendItem(from: decoder)]
         }
+    }
+}
+
+/// Field-level errors of the hand-read request bodies, worded as `RequestDecoding`'s.
+enum FieldError {
+    static func invalid(_ field: String, _ what: String) -> HTTPError {
+        let name = field.hasSuffix(".") ? String(field.dropLast()) : field
+        return HTTPError(.unprocessableContent, code: "invalid_field", message: "Field '\(name)' must be \(what).")
+    }
+}
+
+extension JSONScanner {
+    /// Consumes `null` and returns true, or returns false leaving the value in place.
+    mutating func skipNull() throws -> Bool {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "n") else { return false }
+        _ = try value()
+        return true
+    }
+
+    /// The text of a number value, or nil (value consumed either way) when it is not a number.
+    mutating func numberText() throws -> String? {
+        skipWhitespace()
+        let isNumber = peek().map { $0 == UInt8(ascii: "-") || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) } ?? false
+        let range = try value()
+        return isNumber ? String(decoding: bytes[range], as: UTF8.self) : nil
+    }
+
+    /// A string value, or 422 `invalid_field` naming `field`.
+    mutating func stringField(_ field: String) throws -> String {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "\"") else { throw FieldError.invalid(field, "a string") }
+        return try string()
     }
 }

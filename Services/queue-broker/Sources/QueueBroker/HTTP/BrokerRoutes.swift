@@ -38,14 +38,14 @@ enum BrokerRoutes {
 
         r.post(q + "/messages", bodyLimit: sendLimit) { req, ctx in
             let name = try ctx.parameter("queue")
-            let message = try RequestDecoding.decode(SendRequest.self, from: req.body)
+            let message = try SendRequest.parse(req.body)
             let out = try await mapped { try await broker.send(name, [try message.outgoing()]) }
             guard let first = out.first else { throw HTTPError(.internalServerError, code: "internal", message: "No result.") }
             return ResponseRendering.json("{\"id\":\(first.id),\"duplicate\":\(first.duplicate)}", status: first.duplicate ? .ok : .created)
         }
         r.post(q + "/messages/batch", bodyLimit: batchLimit) { req, ctx in
             let name = try ctx.parameter("queue")
-            let batch = try RequestDecoding.decode(SendBatchRequest.self, from: req.body)
+            let batch = try SendBatchRequest.parse(req.body)
             guard (1...10).contains(batch.messages.count) else {
                 throw HTTPError(.unprocessableContent, code: "batch_size", message: "A batch holds 1–10 messages, got \(batch.messages.count).")
             }

@@ -3,8 +3,29 @@ import Foundation
 
 extension MessageStore {
     /// Applies operations inside one transaction.
+    ///
+    /// Cheap by construction (one group commit carries the changes of many requests):
+    /// - a message inserted and deleted in the same batch (sent, received and acked between
+    ///   two commits) never touches the table, and any other change to a message deleted in
+    ///   the batch is dropped (the delete is final: ids are never reused);
+    /// - consecutive inserts, delivery updates and deletes become multi-row statements.
+    /// Changes to different messages commute, so grouping is safe as long as every change to
+    /// one message keeps its order: pending groups are flushed before a dead-letter or move
+    /// of a message they touch, and before a queue is deleted.
     static func apply(_ ops: [StoreOperation], to t: SQLiteTransaction) throws {
+        var inserted = Set<Int64>()
+        var deleted = Set<Int64>()
         var maxID: Int64 = 0
+        for op in ops {
+            switch op {
+            case let .insertMessage(m):
+                inserted.insert(m.id)
+                maxID = max(maxID, m.id)
+            case let .deleteMessage(id): deleted.insert(id)
+            default: break
+            }
+        }
+        var batch = WriteBatch()
         for op in ops {
             switch op {
             case let .upsertQueue(name, settings):
@@ -12,34 +33,26 @@ extension MessageStore {
                     "INSERT INTO queues (name, settings) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET settings = excluded.settings",
                     bindings: [.text(name), .blob(settings)])
             case let .deleteQueue(name):
+                try batch.flush(t)
                 try t.run("DELETE FROM messages WHERE queue = ?", bindings: [.text(name)])
                 try t.run("DELETE FROM dedup WHERE queue = ?", bindings: [.text(name)])
                 try t.run("DELETE FROM queues WHERE name = ?", bindings: [.text(name)])
             case let .insertMessage(m):
-                maxID = max(maxID, m.id)
-                try t.run(
-                    """
-                    INSERT INTO messages (id, queue, tenant, priority, body, attributes, idempotency_key, sent_at, visible_at,
-                        receive_count, first_received_at, last_received_at, state, dead_at, dead_reason, source_queue)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    bindings: [
-                        .integer(m.id), .text(m.queue), .text(m.tenant), .integer(Int64(m.priority)), .blob(m.body), .blob(m.attributes),
-                        SQLiteValue(m.idempotencyKey), .integer(m.sentAt), .integer(m.visibleAt), .integer(Int64(m.receiveCount)),
-                        SQLiteValue(m.firstReceivedAt), SQLiteValue(m.lastReceivedAt), .integer(Int64(m.state.rawValue)),
-                        SQLiteValue(m.deadAt), SQLiteValue(m.deadReason), SQLiteValue(m.sourceQueue),
-                    ])
+                if !deleted.contains(m.id) { batch.inserts.append(m) }
             case let .updateDelivery(id, state, visibleAt, receiveCount, first, last):
-                try t.run(
-                    "UPDATE messages SET state = ?, visible_at = ?, receive_count = ?, first_received_at = ?, last_received_at = ? WHERE id = ?",
-                    bindings: [.integer(Int64(state.rawValue)), .integer(visibleAt), .integer(Int64(receiveCount)), SQLiteValue(first), SQLiteValue(last), .integer(id)])
+                guard !deleted.contains(id) else { continue }
+                batch.updates[id] = [.integer(id), .integer(Int64(state.rawValue)), .integer(visibleAt), .integer(Int64(receiveCount)), SQLiteValue(first), SQLiteValue(last)]
             case let .deleteMessage(id):
-                try t.run("DELETE FROM messages WHERE id = ?", bindings: [.integer(id)])
+                if !inserted.contains(id) { batch.deletes.append(id) }
             case let .deadLetter(id, deadAt, reason):
+                guard !deleted.contains(id) else { continue }
+                try batch.flush(t, before: id)
                 try t.run(
                     "UPDATE messages SET state = ?, dead_at = ?, dead_reason = ? WHERE id = ?",
                     bindings: [.integer(Int64(MessageState.dead.rawValue)), .integer(deadAt), .text(reason), .integer(id)])
             case let .moveMessage(id, queue, state, visibleAt, receiveCount, source, deadAt, reason):
+                guard !deleted.contains(id) else { continue }
+                try batch.flush(t, before: id)
                 try t.run(
                     "UPDATE messages SET queue = ?, state = ?, visible_at = ?, receive_count = ?, source_queue = ?, dead_at = ?, dead_reason = ? WHERE id = ?",
                     bindings: [
@@ -62,6 +75,7 @@ extension MessageStore {
                 try t.run("DELETE FROM stream_events WHERE stream = ?", bindings: [.text(stream)])
             }
         }
+        try batch.flush(t)
         if maxID > 0 {
             // Ids are never reused, even after the newest messages are deleted.
             try t.run(
