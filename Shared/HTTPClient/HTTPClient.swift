@@ -11,7 +11,7 @@ import Synchronization
 /// Share one client per process and call `shutdown()` before exiting.
 ///
 /// ```swift
-/// let client = HTTPClient()
+/// let client = try HTTPClient()
 /// defer { Task { await client.shutdown() } }
 ///
 /// let response = try await client.post("http://inference:8080/v1/embed", json: Array(#"{"text":"hi"}"#.utf8))
@@ -39,14 +39,10 @@ public final class HTTPClient: Sendable {
 
     /// Creates a client with its own event loop thread.
     ///
-    /// Traps only if the system refuses to create an epoll instance (out of file descriptors).
-    public convenience init(configuration: Configuration = Configuration()) {
-        let loop: EventLoop
-        do {
-            loop = try EventLoop(index: 0)
-        } catch {
-            fatalError("HTTPClient: cannot create its event loop: \(error)")
-        }
+    /// - Throws: `IOError` when the system refuses an epoll instance, eventfd or timerfd
+    ///   (for example when the process is out of file descriptors).
+    public convenience init(configuration: Configuration = Configuration()) throws {
+        let loop = try EventLoop(index: 0)
         loop.start(name: configuration.threadName)
         self.init(configuration: configuration, eventLoop: loop, ownsEventLoop: true)
     }

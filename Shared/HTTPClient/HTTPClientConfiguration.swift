@@ -8,7 +8,7 @@ extension HTTPClient {
     /// config.connectTimeout = .seconds(2)
     /// config.requestTimeout = .seconds(30)
     /// config.maxConnectionsPerHost = 8
-    /// let client = HTTPClient(configuration: config)
+    /// let client = try HTTPClient(configuration: config)
     /// ```
     public struct Configuration: Sendable {
         /// Resolving the host, the TCP connect and (for https) the TLS handshake, together.

@@ -22,7 +22,7 @@ final class AuthHarness: Sendable {
         ]
         for (k, v) in extra { values[k] = v }
         host = try await ServiceHost.start(AuthService.self, environment: Environment(values))
-        client = HTTPClient()
+        client = try HTTPClient()
     }
 
     var base: String { "http://127.0.0.1:\(host.port)" }

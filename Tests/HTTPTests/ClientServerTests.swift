@@ -11,7 +11,7 @@ struct ClientServerTests {
         var r = Router()
         r.post("/echo", bodyLimit: 2 << 20) { request, _ in HTTPResponse(contentType: "application/octet-stream", body: request.body) }
         try await withTestServer(r) { server in
-            let client = HTTPClient()
+            let client = try HTTPClient()
             let url = "http://127.0.0.1:\(server.port)/echo"
             let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             for i in 0..<20 {
@@ -36,7 +36,7 @@ struct ClientServerTests {
         try await withTestServer(r) { server in
             var config = HTTPClient.Configuration()
             config.maxConnectionsPerHost = 4
-            let client = HTTPClient(configuration: config)
+            let client = try HTTPClient(configuration: config)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<12 {
                     group.addTask { try await client.get("http://127.0.0.1:\(server.port)/slow").status.code }
@@ -59,7 +59,7 @@ struct ClientServerTests {
             }
         }
         try await withTestServer(r) { server in
-            let client = HTTPClient()
+            let client = try HTTPClient()
             let response = try await client.get("http://127.0.0.1:\(server.port)/stream")
             var iterator = response.body.makeAsyncIterator()
             let first = try await iterator.next()
@@ -83,7 +83,7 @@ struct ClientServerTests {
             }
         }
         try await withTestServer(r) { server in
-            let client = HTTPClient()
+            let client = try HTTPClient()
             let response = try await client.get("http://127.0.0.1:\(server.port)/events")
             var received: [ServerSentEvent] = []
             for try await event in response.body.serverSentEvents() { received.append(event) }
@@ -95,7 +95,7 @@ struct ClientServerTests {
     }
 
     @Test func traceContextPropagatesAcrossTwoServices() async throws {
-        let client = HTTPClient()
+        let client = try HTTPClient()
         var downstream = Router()
         downstream.get("/who") { request, context in
             .text("\(request.headers.first("traceparent") ?? "-") \(context.trace.traceID)")

@@ -473,7 +473,7 @@ private func withClient<T>(
     var config = HTTPClient.Configuration()
     config.requestTimeout = .seconds(20)
     configure(&config)
-    let client = HTTPClient(configuration: config)
+    let client = try HTTPClient(configuration: config)
     do {
         let result = try await body(client)
         await client.shutdown()
@@ -1067,7 +1067,7 @@ struct ClientTests {
     @Test func shutdownFailsInFlightAndLaterRequests() async throws {
         let server = try TestServer(handler: standardRoutes)
         defer { server.stop() }
-        let client = HTTPClient()
+        let client = try HTTPClient()
         let inFlight = Task { try await client.get(server.url("/slow")) }
         try await Task.sleep(for: .milliseconds(150))
         await client.shutdown()

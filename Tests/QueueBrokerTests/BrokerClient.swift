@@ -11,7 +11,7 @@ struct BrokerClient: Sendable {
     let client: HTTPClient
     static let token = "test-internal-token"
 
-    init(port: Int, client: HTTPClient = HTTPClient()) {
+    init(port: Int, client: HTTPClient) {
         base = "http://127.0.0.1:\(port)"
         self.client = client
     }
@@ -87,7 +87,7 @@ enum BrokerHarness {
     /// Starts the broker in-process, runs `body`, shuts down.
     static func withBroker<T>(_ body: (ServiceHost, BrokerClient) async throws -> T) async throws -> T {
         let host = try await ServiceHost.start(QueueBrokerService.self, environment: environment())
-        let client = HTTPClient()
+        let client = try HTTPClient()
         do {
             let result = try await body(host, BrokerClient(port: host.port, client: client))
             await client.shutdown()

@@ -46,7 +46,7 @@ struct CrashRecoveryTests {
         let bin = try #require(Self.binary(), "queue-broker binary not found; set BULKHEAD_BIN_DIR")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("qb-crash-\(UUID().uuidString)").path
         let port = Self.freePort()
-        let client = HTTPClient()
+        let client = try HTTPClient()
         defer { Task { await client.shutdown() } }
         let c = BrokerClient(port: port, client: client)
 

@@ -33,7 +33,7 @@ public final class Ingress: Sendable {
         clientConfig.idleTimeout = .seconds(30)
         clientConfig.userAgent = nil  // forward the client's own, or none
         clientConfig.threadName = "ingress-client"
-        let client = HTTPClient(configuration: clientConfig)
+        let client = try HTTPClient(configuration: clientConfig)
 
         var serverConfig = HTTPServerConfiguration()
         serverConfig.host = configuration.host

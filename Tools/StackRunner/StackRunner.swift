@@ -51,6 +51,13 @@ public struct StackRunner: Sendable {
             return fail(error.description)
         }
         if let conflict = portConflict() { return fail(conflict) }
+        // Made before anything starts, so a failure here leaves nothing to clean up.
+        let client: HTTPClient
+        do {
+            client = try HTTPClient()
+        } catch {
+            return fail("cannot create the readiness client: \(error)")
+        }
 
         var ingressConfig = IngressConfiguration(upstreams: IngressConfiguration.upstreams(basePort: options.basePort))
         ingressConfig.host = options.host
@@ -81,7 +88,6 @@ public struct StackRunner: Sendable {
             ])
         for s in supervisors { s.start() }
 
-        let client = HTTPClient()
         let stop = stopRequests
         let outcome = await ReadinessWaiter(client: client).wait(
             for: Dictionary(uniqueKeysWithValues: services.map { ($0.name, $0.url(basePort: options.basePort)) }),
