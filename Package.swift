@@ -98,6 +98,23 @@ var testTargets: [Target] = [
         name: "EmbeddingsTests", dependencies: ["BulkheadEmbeddings", "InferenceGateway", "BulkheadTesting", "BulkheadService"],
         path: "Tests/EmbeddingsTests", exclude: ["Fixtures"], swiftSettings: swift6),
     .testTarget(
+        name: "CacheTests",
+        dependencies: ["Cache", "BulkheadEmbeddings", "BulkheadTesting", "BulkheadService", "BulkheadHTTPClient"],
+        path: "Tests/CacheTests", swiftSettings: swift6),
+    .testTarget(
+        name: "GatewayTests",
+        dependencies: [
+            "InferenceGateway", "Cache", "QueueBroker", "Auth", "BulkheadAuth", "BulkheadTesting", "BulkheadService", "BulkheadHTTPClient",
+        ],
+        path: "Tests/GatewayTests", swiftSettings: swift6),
+    .testTarget(
+        name: "APICoreTests",
+        dependencies: [
+            "APICore", "Auth", "QueueBroker", "InferenceGateway", "Cache", "BulkheadAuth", "BulkheadTesting", "BulkheadService",
+            "BulkheadHTTPClient",
+        ],
+        path: "Tests/APICoreTests", swiftSettings: swift6),
+    .testTarget(
         name: "ServiceTests",
         dependencies: ["BulkheadService", "BulkheadTesting", "StackRunner"] + services.map { .byName(name: $0.lib) },
         path: "Tests/ServiceTests", swiftSettings: swift6),
@@ -108,7 +125,8 @@ for s in services {
         .target(
             name: s.lib,
             dependencies: ["Shared", "BulkheadHTTP", "BulkheadHTTPClient", "BulkheadService", "BulkheadStorage", "BulkheadCrypto", "BulkheadAuth"]
-                + (s.lib == "InferenceGateway" ? ["BulkheadEmbeddings"] : []),
+                + (s.lib == "InferenceGateway" ? ["BulkheadEmbeddings"] : [])
+                + (s.lib == "Cache" ? ["CBulkheadKernels"] : []),
             path: "Services/\(s.dir)/Sources/\(s.lib)", swiftSettings: swift6))
     targets.append(
         .executableTarget(

@@ -1,37 +1,44 @@
-import BulkheadEmbeddings
 import BulkheadHTTP
 import BulkheadService
 
 /// inference-gateway: the OpenAI-compatible AI tier over every provider, and the job worker.
-/// Today it serves the `local` provider's embedding models (`/v1/embeddings`, `/v1/models`);
-/// auth, the catalogue, routing and remote providers arrive with the gateway issue.
+///
+/// `GATEWAY_MODE`: `api` (default) serves the OpenAI routes; `worker` consumes AI jobs from
+/// queue-broker (and serves only health, readiness and metrics); `both` does both. The
+/// executable's `--worker` flag is the same as `GATEWAY_MODE=worker`.
 public enum InferenceGatewayService: ServiceDefinition {
     public static let name = "inference-gateway"
     public static let defaultPort = 8082
 
     public static func build(_ context: ServiceContext) async throws -> ServiceParts {
         let env = context.environment
-        let directory = env.string(ModelDirectory.environmentVariable)
-        let preload = env.bool("LOCAL_MODELS_PRELOAD", default: false)
-        let window = env.duration("EMBEDDINGS_BATCH_WINDOW", default: .milliseconds(2))
-        let maxBatch = env.int("EMBEDDINGS_MAX_BATCH", default: 32, range: 1...256)
-        let provider = LocalProvider(directory: directory, batching: BatchingOptions(window: window, maxBatchSize: maxBatch))
+        let mode = env.string("GATEWAY_MODE", default: "api")
+        let servesAPI = mode == "api" || mode == "both"
+        let runsWorker = mode == "worker" || mode == "both"
+        if !servesAPI && !runsWorker {
+            env.recordProblem("GATEWAY_MODE must be api, worker or both, got '\(mode)'")
+        }
+
+        let tenancy = try await Tenancy.make(context)
+        let core = try await GatewayCore.make(context, hooks: tenancy.hooks)
 
         var router = Router()
-        EmbeddingsRoutes(provider: provider).register(on: &router)
-
+        if servesAPI { core.register(on: &router) }
         var readiness: [ReadinessCheck] = [.dataDirectoryWritable(context.configuration.dataDirectory)]
-        var background: [@Sendable () async throws -> Void] = []
-        if preload {
-            // Loading takes a moment; serve health meanwhile and report readiness once loaded.
-            readiness.append(ReadinessCheck(name: "local_models") { await provider.readinessProblem() })
-            let logger = context.logger
-            background.append {
-                if let problem = await provider.preload() {
-                    logger.error("local model preload failed: \(problem)")
-                }
-            }
+        readiness += tenancy.readiness + core.readiness
+        var background = tenancy.background + core.background
+        var onShutdown = tenancy.onShutdown + core.onShutdown
+        if runsWorker {
+            let worker = try await JobWorker.make(context, pipeline: core.pipeline, tenancy: tenancy)
+            readiness += worker.readiness
+            background += worker.background
+            // Drain the worker first: it still needs the core and tenancy while it finishes jobs.
+            onShutdown = worker.onShutdown + onShutdown
         }
-        return ServiceParts(router: router, readiness: readiness, background: background)
+        let shutdownSteps = onShutdown
+        return ServiceParts(
+            router: router, middleware: servesAPI ? tenancy.middleware : [], readiness: readiness,
+            background: background,
+            onShutdown: { for step in shutdownSteps { await step() } })
     }
 }
