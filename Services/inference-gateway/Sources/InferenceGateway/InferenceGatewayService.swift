@@ -1,3 +1,4 @@
+import BulkheadEmbeddings
 import BulkheadHTTP
 import BulkheadService
 
@@ -19,8 +20,14 @@ public enum InferenceGatewayService: ServiceDefinition {
             env.recordProblem("GATEWAY_MODE must be api, worker or both, got '\(mode)'")
         }
 
-        let tenancy = try await Tenancy.make(context)
-        let core = try await GatewayCore.make(context, hooks: tenancy.hooks)
+        // One copy of the local models serves both the API and the cache's embeddings.
+        let localModels = LocalProvider(
+            directory: env.string(ModelDirectory.environmentVariable),
+            batching: BatchingOptions(
+                window: env.duration("EMBEDDINGS_BATCH_WINDOW", default: .milliseconds(2)),
+                maxBatchSize: env.int("EMBEDDINGS_MAX_BATCH", default: 32, range: 1...256)))
+        let tenancy = try await Tenancy.make(context, localModels: localModels)
+        let core = try await GatewayCore.make(context, hooks: tenancy.hooks, localModels: localModels)
 
         var router = Router()
         if servesAPI { core.register(on: &router) }

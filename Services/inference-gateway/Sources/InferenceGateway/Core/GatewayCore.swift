@@ -1,4 +1,3 @@
-import BulkheadEmbeddings
 import BulkheadHTTP
 import BulkheadService
 import Shared
@@ -12,14 +11,9 @@ public struct GatewayCore: Sendable {
     public var onShutdown: [@Sendable () async -> Void]
     let registerRoutes: @Sendable (inout Router) -> Void
 
-    /// Reads the core's settings from `context.environment` and builds it over `hooks`.
-    public static func make(_ context: ServiceContext, hooks: any InferenceHooks) async throws -> GatewayCore {
-        let env = context.environment
-        let provider = LocalProvider(
-            directory: env.string(ModelDirectory.environmentVariable),
-            batching: BatchingOptions(
-                window: env.duration("EMBEDDINGS_BATCH_WINDOW", default: .milliseconds(2)),
-                maxBatchSize: env.int("EMBEDDINGS_MAX_BATCH", default: 32, range: 1...256)))
+    /// Reads the core's settings from `context.environment` and builds it over `hooks`, serving
+    /// the in-process models of `localModels`.
+    public static func make(_ context: ServiceContext, hooks: any InferenceHooks, localModels provider: LocalProvider) async throws -> GatewayCore {
         return GatewayCore(
             pipeline: UnavailablePipeline(), readiness: [], background: [], onShutdown: [],
             registerRoutes: { router in EmbeddingsRoutes(provider: provider).register(on: &router) })

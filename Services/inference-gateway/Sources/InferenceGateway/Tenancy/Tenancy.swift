@@ -11,8 +11,9 @@ public struct Tenancy: Sendable {
     public var background: [@Sendable () async throws -> Void]
     public var onShutdown: [@Sendable () async -> Void]
 
-    /// Reads the tenancy settings from `context.environment`.
-    public static func make(_ context: ServiceContext) async throws -> Tenancy {
+    /// Reads the tenancy settings from `context.environment`. `localModels` embeds conversations
+    /// for the semantic cache in-process.
+    public static func make(_ context: ServiceContext, localModels: LocalProvider) async throws -> Tenancy {
         Tenancy(middleware: [], hooks: OpenHooks(), readiness: [], background: [], onShutdown: [])
     }
 }
