@@ -133,8 +133,8 @@ struct StackRunnerTests {
         (["run", "--port", "70000"], "--port must be a whole number"),
         (["run", "--port", "eighty"], "--port must be a whole number"),
         (["run", "--base-port", "65530"], "--base-port must be a whole number"),
-        (["run", "--port", "8083"], "collides with the service ports 8080-8086"),
-        (["run", "--base-port", "9000", "--port", "9006"], "collides with the service ports 9000-9006"),
+        (["run", "--port", "8083"], "collides with the service ports 8080-8087"),
+        (["run", "--base-port", "9000", "--port", "9006"], "collides with the service ports 9000-9007"),
         (["run", "--host", "localhost"], "--host must be an IP address"),
         (["run", "--ready-timeout", "0"], "--ready-timeout must be a duration"),
         (["run", "--stop-timeout", "soon"], "--stop-timeout must be a duration"),
@@ -199,7 +199,15 @@ struct StackRunnerTests {
         #expect(auth["AUTOSCALER_URL"] == "http://127.0.0.1:9086")
         #expect(env.variables(for: .autoscaler)["PORT"] == "9086")
         #expect(env.entries(for: .cache).contains("DATA_DIR=/srv/data/cache"))
-        #expect(StackService.all.map(\.name) == ["api-core", "auth", "inference-gateway", "queue-broker", "cache", "metrics", "autoscaler"])
+        #expect(
+            StackService.all.map(\.name)
+                == ["api-core", "auth", "inference-gateway", "queue-broker", "cache", "metrics", "autoscaler", "inference-worker"])
+        // The worker is the gateway's executable in worker mode, with its own port and data folder.
+        #expect(StackService.inferenceWorker.executable == "inference-gateway")
+        #expect(env.variables(for: .inferenceWorker)["GATEWAY_MODE"] == "worker")
+        #expect(env.variables(for: .inferenceWorker)["PORT"] == "9087")
+        #expect(env.variables(for: .inferenceGateway)["GATEWAY_MODE"] == nil)
+        #expect(env.entries(for: .inferenceWorker).contains("DATA_DIR=/srv/data/inference-worker"))
     }
 
     @Test func internalTokenIsGeneratedOncePrivatelyAndKept() throws {
@@ -510,7 +518,7 @@ struct StackRunnerTests {
         #expect(await missing.run() == 1)
         #expect(logs.lines.contains { $0.contains("service executables missing") && $0.contains("api-core") })
 
-        for service in StackService.all { _ = try script(in: dir, name: service.name, "exit 0") }
+        for service in StackService.all { _ = try script(in: dir, name: service.executable, "exit 0") }
         let listener = try listeningSocket()
         defer { close(listener.fd) }
         options.port = listener.port
@@ -552,7 +560,7 @@ struct StackRunnerTests {
             #expect(row.contains("http://127.0.0.1:\(service.port(basePort: basePort))"))
             if let pid = row.split(separator: " ").last.flatMap({ pid_t($0) }) { childPIDs.append(pid) }
         }
-        #expect(childPIDs.count == 7)
+        #expect(childPIDs.count == StackService.all.count)
 
         let c = try RawConnection(port: ingressPort)
         try c.send("GET /internal/health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -645,11 +653,11 @@ private func unusedPort() throws -> Int {
     return s.port
 }
 
-/// A base port whose seven ports are all free.
+/// A base port whose service ports are all free.
 private func freeBasePort() throws -> Int {
     for _ in 0..<50 {
         let base = Int.random(in: 20000...40000)
-        if (base..<(base + 7)).allSatisfy({ PortCheck.isFree(host: "127.0.0.1", port: $0) }) { return base }
+        if (base..<(base + StackService.all.count)).allSatisfy({ PortCheck.isFree(host: "127.0.0.1", port: $0) }) { return base }
     }
     throw TestError("no free port range found")
 }

@@ -23,6 +23,7 @@ public struct ChildEnvironment: Sendable {
         env["DATA_DIR"] = dataDirectory.hasSuffix("/") ? dataDirectory + service.name : dataDirectory + "/" + service.name
         env["BULKHEAD_INTERNAL_TOKEN"] = internalToken
         for other in StackService.all { env[other.urlVariable] = other.url(basePort: basePort) }
+        for (key, value) in service.extraEnvironment { env[key] = value }
         return env
     }
 

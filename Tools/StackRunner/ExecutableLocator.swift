@@ -25,7 +25,7 @@ public enum ExecutableLocator {
 
     /// The services whose executable is missing from `directory` or not executable.
     public static func missing(_ services: [StackService], in directory: String) -> [StackService] {
-        services.filter { access(directory + "/" + $0.name, X_OK) != 0 }
+        services.filter { access(directory + "/" + $0.executable, X_OK) != 0 }
     }
 
     /// `path` made absolute against the working directory (no symlink resolution).

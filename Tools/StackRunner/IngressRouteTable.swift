@@ -61,6 +61,7 @@ public struct IngressRouteTable: Sendable {
         Rule(prefix: "/v1/embeddings", upstream: .inferenceGateway),
         Rule(prefix: "/v1/models", upstream: .inferenceGateway),
         Rule(prefix: "/v1/me/", upstream: .apiCore),
+        Rule(prefix: "/v1/tenant/", upstream: .apiCore),
         Rule(prefix: "/v1/jobs", upstream: .apiCore),
         Rule(prefix: "/v1/stream", upstream: .apiCore),
         Rule(prefix: "/v1/usage", upstream: .apiCore),

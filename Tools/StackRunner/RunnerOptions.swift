@@ -4,7 +4,7 @@ public struct RunnerOptions: Sendable, Equatable {
     public var host: String = "127.0.0.1"
     /// Ingress port (`--port`, env `PORT`); 0 picks a free one.
     public var port: Int = 8000
-    /// Port of the first service (`--base-port`); the seven services use `basePort...basePort+6`.
+    /// Port of the first service (`--base-port`); the stack's processes use `basePort...basePort+7`.
     public var basePort: Int = 8080
     /// Where each service keeps its data, one folder per service (`--data-dir`, env `DATA_DIR`).
     public var dataDirectory: String = "./.data"

@@ -4,10 +4,11 @@ public enum RunnerUsage {
         Usage: bulkhead run [options]
                bulkhead --help
 
-        Starts the seven Bulkhead services as child processes, waits until each answers
+        Starts the seven Bulkhead services and an AI job worker (inference-gateway with
+        GATEWAY_MODE=worker) as child processes, waits until each answers
         GET /readyz with 200, prints their endpoints, and serves the public ingress: a reverse
         proxy routing /v1/auth/, /v1/api-keys and /.well-known/ to auth; /v1/chat/completions,
-        /v1/embeddings and /v1/models to inference-gateway; /v1/me/, /v1/jobs, /v1/stream,
+        /v1/embeddings and /v1/models to inference-gateway; /v1/me/, /v1/tenant/, /v1/jobs, /v1/stream,
         /v1/usage and /openapi.json to api-core. /internal/ is never routed. Children that
         exit are restarted with backoff (0.5s doubling to 30s). Ctrl-C or SIGTERM stops
         everything (SIGTERM to each child, SIGKILL after the stop timeout); a second Ctrl-C
@@ -16,9 +17,9 @@ public enum RunnerUsage {
         Options:
           --port N               ingress port (env PORT; default 8000; 0 picks a free one)
           --host ADDR            ingress bind address, an IP literal (env HOST; default 127.0.0.1)
-          --base-port N          first service port; services use N..N+6 (default 8080):
+          --base-port N          first service port; services use N..N+7 (default 8080):
                                  api-core, auth, inference-gateway, queue-broker, cache,
-                                 metrics, autoscaler
+                                 metrics, autoscaler, inference-worker
           --data-dir PATH        data folder, one subfolder per service (env DATA_DIR; default ./.data)
           --bin-dir PATH         folder with the service executables (default: next to bulkhead)
           --ready-timeout DUR    time for every service to become ready (default 60s)

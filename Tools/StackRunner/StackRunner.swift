@@ -5,7 +5,7 @@ import BulkheadService
 import Glibc
 #endif
 
-/// `bulkhead run`: the seven services as supervised child processes plus the ingress.
+/// `bulkhead run`: the seven services and the AI job worker as supervised child processes plus the ingress.
 ///
 /// Order of events: check binaries, data folder, internal token and ports; start the ingress;
 /// spawn every service; wait for all `/readyz` (printing the endpoints table once they are);
@@ -40,7 +40,7 @@ public struct StackRunner: Sendable {
         let missing = ExecutableLocator.missing(services, in: binDirectory)
         if !missing.isEmpty {
             return fail(
-                "service executables missing in \(binDirectory): \(missing.map(\.name).joined(separator: ", ")) (build them with 'swift build -c release', or pass --bin-dir)")
+                "service executables missing in \(binDirectory): \(Set(missing.map(\.executable)).sorted().joined(separator: ", ")) (build them with 'swift build -c release', or pass --bin-dir)")
         }
         let dataDirectory = ExecutableLocator.absolute(options.dataDirectory)
         guard DataDirectory.create(dataDirectory) else { return fail("cannot create the data folder \(dataDirectory)") }
@@ -76,7 +76,7 @@ public struct StackRunner: Sendable {
             ServiceSupervisor(
                 service: service,
                 launch: .init(
-                    executable: binDirectory + "/" + service.name, environment: childEnvironment.entries(for: service),
+                    executable: binDirectory + "/" + service.executable, environment: childEnvironment.entries(for: service),
                     trampoline: trampoline),
                 logger: logger)
         }

@@ -1,17 +1,24 @@
-/// One of the seven services the stack runner starts: its executable, where its port sits
-/// relative to the base port, and the variable that tells the other services its URL.
+/// One of the processes the stack runner starts (the seven services and the AI job worker): its
+/// executable, where its port sits relative to the base port, and the variable that tells the
+/// other services its URL.
 public struct StackService: Sendable, Hashable, CustomStringConvertible {
-    /// The executable's name, also the service's name (`api-core`).
+    /// The process's name (`api-core`, `inference-worker`), also its data folder's name.
     public let name: String
+    /// The executable's name; the service's name unless one executable runs in several roles.
+    public let executable: String
     /// Its port is `basePort + portOffset` (8080 + offset by default).
     public let portOffset: Int
     /// The environment variable carrying its URL to every child (`API_CORE_URL`).
     public let urlVariable: String
+    /// Settings only this process gets (the worker's `GATEWAY_MODE=worker`).
+    public let extraEnvironment: [String: String]
 
-    public init(name: String, portOffset: Int, urlVariable: String) {
+    public init(name: String, executable: String? = nil, portOffset: Int, urlVariable: String, extraEnvironment: [String: String] = [:]) {
         self.name = name
+        self.executable = executable ?? name
         self.portOffset = portOffset
         self.urlVariable = urlVariable
+        self.extraEnvironment = extraEnvironment
     }
 
     public var description: String { name }
@@ -30,6 +37,11 @@ public struct StackService: Sendable, Hashable, CustomStringConvertible {
     public static let metrics = StackService(name: "metrics", portOffset: 5, urlVariable: "METRICS_URL")
     public static let autoscaler = StackService(name: "autoscaler", portOffset: 6, urlVariable: "AUTOSCALER_URL")
 
-    /// Every service, in port order (8080...8086).
-    public static let all: [StackService] = [apiCore, auth, inferenceGateway, queueBroker, cache, metrics, autoscaler]
+    /// The inference-gateway executable in worker mode: drains api-core's AI job queue.
+    public static let inferenceWorker = StackService(
+        name: "inference-worker", executable: "inference-gateway", portOffset: 7, urlVariable: "GATEWAY_WORKER_URL",
+        extraEnvironment: ["GATEWAY_MODE": "worker"])
+
+    /// Every process, in port order (8080...8087).
+    public static let all: [StackService] = [apiCore, auth, inferenceGateway, queueBroker, cache, metrics, autoscaler, inferenceWorker]
 }
