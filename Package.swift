@@ -106,7 +106,7 @@ var testTargets: [Target] = [
         dependencies: [
             "InferenceGateway", "Cache", "QueueBroker", "Auth", "BulkheadAuth", "BulkheadTesting", "BulkheadService", "BulkheadHTTPClient",
         ],
-        path: "Tests/GatewayTests", swiftSettings: swift6),
+        path: "Tests/GatewayTests", exclude: ["sdk"], swiftSettings: swift6),
     .testTarget(
         name: "APICoreTests",
         dependencies: [

@@ -24,6 +24,14 @@ public struct ServiceContext: Sendable {
     public var environment: Environment
     public var logger: Logger
     public var metrics: MetricsRegistry
+
+    /// For building a service's parts outside `ServiceHost` (tests of a layer on its own).
+    public init(configuration: ServiceConfiguration, environment: Environment, logger: Logger, metrics: MetricsRegistry) {
+        self.configuration = configuration
+        self.environment = environment
+        self.logger = logger
+        self.metrics = metrics
+    }
 }
 
 /// A dependency check for `/readyz`.
@@ -48,12 +56,16 @@ public struct ServiceParts: Sendable {
     public var onShutdown: @Sendable () async -> Void
     /// Body limit for routes that set none.
     public var defaultBodyLimit: Int?
+    /// Body of the errors the connection layer answers itself (413 before the body, 400, 408,
+    /// 431...); nil keeps Bulkhead's `{"error":{"code","message"}}`.
+    public var connectionErrorRenderer: HTTPApplication.ConnectionErrorRenderer?
 
     public init(
         router: Router = Router(), middleware: [any HTTPMiddleware] = [], readiness: [ReadinessCheck] = [],
         background: [@Sendable () async throws -> Void] = [], onShutdown: @escaping @Sendable () async -> Void = {},
-        defaultBodyLimit: Int? = nil
+        defaultBodyLimit: Int? = nil, connectionErrorRenderer: HTTPApplication.ConnectionErrorRenderer? = nil
     ) {
+        self.connectionErrorRenderer = connectionErrorRenderer
         self.router = router
         self.middleware = middleware
         self.readiness = readiness

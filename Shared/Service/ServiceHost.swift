@@ -70,7 +70,8 @@ public final class ServiceHost: Sendable {
         middleware.append(contentsOf: parts.middleware)
         let app = HTTPApplication(
             router: router, middleware: middleware, logger: logger, metrics: try HTTPMetrics(registry: metrics),
-            defaultBodyLimit: parts.defaultBodyLimit ?? configuration.http.defaultMaxBodyBytes, accessLog: configuration.accessLog)
+            defaultBodyLimit: parts.defaultBodyLimit ?? configuration.http.defaultMaxBodyBytes, accessLog: configuration.accessLog,
+            connectionErrorRenderer: parts.connectionErrorRenderer)
         let server = try HTTPServer(configuration: configuration.http, responder: app)
         try server.start()
         let host = ServiceHost(name: S.name, configuration: configuration, logger: logger, metrics: metrics, server: server, parts: parts)

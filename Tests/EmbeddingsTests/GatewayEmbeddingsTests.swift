@@ -34,7 +34,8 @@ import Testing
 
         let models = try Self.json(try Self.request(host.port, "GET", "/v1/models"))
         let ids = (models["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
-        #expect(ids == ["all-minilm-l6-v2", "all-minilm-l6-v2-int8"])
+        // The default catalog lists the local models (and the chat simulators after them).
+        #expect(ids.map { Array($0.prefix(2)) } == ["all-minilm-l6-v2", "all-minilm-l6-v2-int8"])
 
         for model in ["all-minilm-l6-v2", "all-minilm-l6-v2-int8"] {
             let r = try Self.request(host.port, "POST", "/v1/embeddings", body: #"{"model":"\#(model)","input":["A cat sits.","Paris is in France."]}"#)

@@ -16,11 +16,13 @@ public final class Ingress: Sendable {
     public let configuration: IngressConfiguration
     let server: HTTPServer
     let client: HTTPClient
+    let proxy: IngressProxy
 
-    private init(configuration: IngressConfiguration, server: HTTPServer, client: HTTPClient) {
+    private init(configuration: IngressConfiguration, server: HTTPServer, client: HTTPClient, proxy: IngressProxy) {
         self.configuration = configuration
         self.server = server
         self.client = client
+        self.proxy = proxy
     }
 
     /// Binds and starts serving; throws when the address cannot be bound.
@@ -45,7 +47,7 @@ public final class Ingress: Sendable {
         do {
             let server = try HTTPServer(configuration: serverConfig, responder: proxy)
             try server.start()
-            return Ingress(configuration: configuration, server: server, client: client)
+            return Ingress(configuration: configuration, server: server, client: client, proxy: proxy)
         } catch {
             await client.shutdown()
             throw error
@@ -61,10 +63,14 @@ public final class Ingress: Sendable {
         return "http://\(host):\(port)"
     }
 
+    /// WebSocket connections being relayed right now.
+    public var webSocketCount: Int { proxy.webSocketCount }
+
     /// Stops accepting, lets in-flight requests finish (up to `gracePeriod`), ends open
-    /// streams, then closes the upstream connections.
+    /// streams (relayed WebSockets get 1001 both ways), then closes the upstream connections.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
         await server.shutdown(gracePeriod: gracePeriod)
+        proxy.relays.abortAll()
         await client.shutdown()
     }
 }

@@ -23,6 +23,13 @@ public struct IngressConfiguration: Sendable {
     public var connectTimeout: Duration = .seconds(3)
     /// Concurrent connections per upstream (each open SSE stream holds one).
     public var maxConnectionsPerUpstream: Int = 1024
+    /// WebSocket connections relayed at once (each holds a client socket and an upstream
+    /// socket); upgrades beyond it get 503 `too_many_websockets`.
+    public var maxWebSockets: Int = 1024
+    /// Largest WebSocket frame payload relayed, either way (larger: close 1009).
+    public var webSocketMaxFrameBytes: Int = 1 << 20
+    /// Largest WebSocket message relayed, either way, summed over its fragments (larger: close 1009).
+    public var webSocketMaxMessageBytes: Int = 4 << 20
     /// Event loop threads of the ingress server.
     public var loopCount: Int = HTTPServerConfiguration.coreCount
     /// One log line per proxied request.

@@ -6,7 +6,9 @@ import BulkheadObservability
 /// `HTTPClient`, streaming the response back as it arrives (SSE token streams included).
 ///
 /// - Unroutable paths, `/internal/...` and dot-segment paths: 404 `not_found`.
-/// - WebSocket upgrades: 501 `websocket_not_supported`, naming api-core's own address.
+/// - WebSocket upgrades (api-core's `/v1/stream`): relayed message by message to the
+///   upstream's WebSocket (see `relayWebSocket` and `WebSocketRelay`); an upstream refusing
+///   the upgrade has its own status and JSON body passed on; at most `maxWebSockets` at once (503 beyond).
 /// - Upstream refusing connections or failing before its head: 502 `upstream_unavailable`
 ///   (`bad_gateway` for a malformed answer); no head within `upstreamTimeout`: 504 `upstream_timeout`.
 /// - An upstream failing mid-body: the client connection is cut (the only honest signal left).
@@ -14,12 +16,18 @@ public final class IngressProxy: HTTPResponder {
     public let configuration: IngressConfiguration
     let client: HTTPClient
     let logger: Logger
+    /// The WebSocket relays in progress (their upstream sockets run on `client`'s event loop).
+    let relays: WebSocketRelayRegistry
 
     public init(configuration: IngressConfiguration, client: HTTPClient, logger: Logger) {
         self.configuration = configuration
         self.client = client
         self.logger = logger
+        relays = WebSocketRelayRegistry(limit: configuration.maxWebSockets)
     }
+
+    /// WebSocket connections being relayed (or connecting upstream) right now.
+    public var webSocketCount: Int { relays.count }
 
     public func bodyLimit(for head: HTTPRequestHead) -> Int { configuration.maxBodyBytes }
 
@@ -38,11 +46,7 @@ public final class IngressProxy: HTTPResponder {
         }
         while base.hasSuffix("/") { base.removeLast() }
         if request.headers.tokens("upgrade").contains("websocket") {
-            let direct = base.replacingPrefix("http://", with: "ws://") + String(request.path)
-            return Self.error(
-                .notImplemented, "websocket_not_supported",
-                "The ingress does not proxy WebSocket upgrades; connect to \(upstream.rawValue) directly at \(direct).",
-                requestID: requestID)
+            return await relayWebSocket(request, upstream: upstream, base: base, requestID: requestID, logger: log)
         }
 
         var outbound = HTTPClientRequest(method: request.method, url: base + request.head.target)

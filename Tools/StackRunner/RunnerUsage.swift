@@ -9,7 +9,9 @@ public enum RunnerUsage {
         GET /readyz with 200, prints their endpoints, and serves the public ingress: a reverse
         proxy routing /v1/auth/, /v1/api-keys and /.well-known/ to auth; /v1/chat/completions,
         /v1/embeddings and /v1/models to inference-gateway; /v1/me/, /v1/tenant/, /v1/jobs, /v1/stream,
-        /v1/usage and /openapi.json to api-core. /internal/ is never routed. Children that
+        /v1/usage and /openapi.json to api-core (SSE streams pass through unbuffered and
+        WebSocket upgrades, such as /v1/stream, are relayed message by message, at most 1024
+        at once). /internal/ is never routed. Children that
         exit are restarted with backoff (0.5s doubling to 30s). Ctrl-C or SIGTERM stops
         everything (SIGTERM to each child, SIGKILL after the stop timeout); a second Ctrl-C
         kills at once.

@@ -55,4 +55,7 @@ void bh_attention(const float *qkv, int n, int heads, int d, float scale, float 
 void bh_add_layer_norm(float *x, const float *residual, const float *gamma, const float *beta,
                        int rows, int n, float eps);
 
+// The cache index's float dot products (bh_vec_*), in their own header.
+#include "bh_vector.h"
+
 #endif

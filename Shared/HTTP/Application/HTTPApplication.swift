@@ -18,15 +18,22 @@ public final class HTTPApplication: HTTPResponder {
     let defaultBodyLimit: Int
     let accessLog: Bool
     private let chain: HTTPHandler
+    let connectionErrorRenderer: ConnectionErrorRenderer?
+
+    /// Renders the body of an error the connection layer answers itself (see
+    /// `HTTPResponder.connectionErrorBody`); nil keeps the standard `{"error":{"code","message"}}`.
+    public typealias ConnectionErrorRenderer = @Sendable (HTTPRequestHead?, HTTPStatus, String, String) -> [UInt8]?
 
     /// - Parameters:
     ///   - middleware: Applied outermost first, inside the built-in request-id/metrics/error layer.
     ///   - defaultBodyLimit: For routes that do not set their own.
     ///   - accessLog: One info line per request (off for benchmarks).
+    ///   - connectionErrorRenderer: Body of the errors the connection layer answers by itself.
     public init(
         router: Router, middleware: [any HTTPMiddleware] = [], logger: Logger, metrics: HTTPMetrics? = nil,
-        defaultBodyLimit: Int = 1 << 20, accessLog: Bool = true
+        defaultBodyLimit: Int = 1 << 20, accessLog: Bool = true, connectionErrorRenderer: ConnectionErrorRenderer? = nil
     ) {
+        self.connectionErrorRenderer = connectionErrorRenderer
         let routes = router.freeze()
         self.routes = routes
         self.logger = logger
@@ -60,6 +67,10 @@ public final class HTTPApplication: HTTPResponder {
             return route.bodyLimit ?? defaultBodyLimit
         }
         return defaultBodyLimit
+    }
+
+    public func connectionErrorBody(for head: HTTPRequestHead?, status: HTTPStatus, code: String, message: String) -> [UInt8] {
+        connectionErrorRenderer?(head, status, code, message) ?? JSONText.errorBody(code: code, message: message)
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {

@@ -87,8 +87,8 @@ extension HTTPConnection {
                 if !ws.closeSent { enqueue(WebSocketFrameEncoder.encode(opcode: .pong, payload: payload)) }
             case .pong:
                 break
-            case .close(let code, _):
-                ws.inbox.finish(closeCode: code)
+            case .close(let code, let reason):
+                ws.inbox.finish(closeCode: code, reason: reason)
                 if !ws.closeSent {
                     ws.closeSent = true
                     // Echo the client's code (RFC 6455 §5.5.1); none means 1000 with an empty body.
@@ -114,6 +114,12 @@ extension HTTPConnection {
     }
 
     func webSocketSend(opcode: WebSocketOpcode, payload: [UInt8]) async throws {
+        // Connection state is the loop's alone: run on the loop whatever executor the caller
+        // prefers, so every resumption inside (after a wait for the slow reader too) lands there.
+        try await withTaskExecutorPreference(loop) { try await self.webSocketSendOnLoop(opcode: opcode, payload: payload) }
+    }
+
+    private func webSocketSendOnLoop(opcode: WebSocketOpcode, payload: [UInt8]) async throws {
         if !loop.inEventLoop { await hopToLoop() }
         guard let ws = webSocket, !ws.closeSent, !isClosed else { throw HTTPBodyWriterError.connectionClosed }
         enqueue(WebSocketFrameEncoder.encode(opcode: opcode, payload: payload))
@@ -127,6 +133,12 @@ extension HTTPConnection {
 
     /// Sends a close frame (once) and closes the socket when the client answers or after a grace time.
     func webSocketClose(code: WebSocketCloseCode, reason: String) async {
+        // Connection state is the loop's alone: run on the loop whatever executor the caller
+        // prefers, so every resumption inside (after a wait for the slow reader too) lands there.
+        await withTaskExecutorPreference(loop) { await self.webSocketCloseOnLoop(code: code, reason: reason) }
+    }
+
+    private func webSocketCloseOnLoop(code: WebSocketCloseCode, reason: String) async {
         if !loop.inEventLoop { await hopToLoop() }
         guard let ws = webSocket, !isClosed else { return }
         if !ws.closeSent {

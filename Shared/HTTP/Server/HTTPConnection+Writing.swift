@@ -93,6 +93,12 @@ extension HTTPConnection {
 
     /// Queues body bytes for a streaming writer, then waits while the client is slow.
     func writeBody(_ bytes: [UInt8], chunked: Bool) async throws {
+        // Connection state is the loop's alone: run on the loop whatever executor the caller
+        // prefers, so every resumption inside (after a wait for the slow reader too) lands there.
+        try await withTaskExecutorPreference(loop) { try await self.writeBodyOnLoop(bytes, chunked: chunked) }
+    }
+
+    private func writeBodyOnLoop(_ bytes: [UInt8], chunked: Bool) async throws {
         if !loop.inEventLoop { await hopToLoop() }
         if shuttingDown { throw HTTPBodyWriterError.shuttingDown }
         if isClosed { throw HTTPBodyWriterError.connectionClosed }
@@ -121,6 +127,12 @@ extension HTTPConnection {
     /// Returns once the connection has closed (the client went away, or the server closed it),
     /// or when the calling task is cancelled.
     func waitForClose() async {
+        // Connection state is the loop's alone: run on the loop whatever executor the caller
+        // prefers, so every resumption inside (after a wait for the slow reader too) lands there.
+        await withTaskExecutorPreference(loop) { await self.waitForCloseOnLoop() }
+    }
+
+    private func waitForCloseOnLoop() async {
         if !loop.inEventLoop { await hopToLoop() }
         if isClosed { return }
         let id = nextCloseWaiterID

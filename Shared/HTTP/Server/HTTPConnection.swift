@@ -180,7 +180,7 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             if case .length(let n) = framing, n > limit {
                 respondWithError(
                     status: .payloadTooLarge, code: "body_too_large",
-                    message: "The request body of \(n) bytes exceeds this route's limit of \(limit) bytes.", close: true)
+                    message: "The request body of \(n) bytes exceeds this route's limit of \(limit) bytes.", close: true, head: head)
                 return false
             }
             if let expect = head.headers.first("expect") {
@@ -189,7 +189,7 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
                 } else {
                     respondWithError(
                         status: .expectationFailed, code: "expectation_failed",
-                        message: "Only the expectation 100-continue is supported.", close: true)
+                        message: "Only the expectation 100-continue is supported.", close: true, head: head)
                     return false
                 }
             }
@@ -296,10 +296,11 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     /// Answers with a JSON error from the connection layer (parse errors, limits, timeouts).
     func respondWithError(
-        status: HTTPStatus, code: String, message: String, close shouldClose: Bool, headers extra: HTTPHeaders = HTTPHeaders()
+        status: HTTPStatus, code: String, message: String, close shouldClose: Bool, headers extra: HTTPHeaders = HTTPHeaders(),
+        head: HTTPRequestHead? = nil
     ) {
         var out: [UInt8] = []
-        let body = JSONText.errorBody(code: code, message: message)
+        let body = context.responder.connectionErrorBody(for: head, status: status, code: code, message: message)
         var headers = extra
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         context.encoder.encodeHead(

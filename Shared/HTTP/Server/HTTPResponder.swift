@@ -5,4 +5,14 @@ public protocol HTTPResponder: Sendable {
     func bodyLimit(for head: HTTPRequestHead) -> Int
     /// Produces the response; errors are the responder's to map (the server answers 500 otherwise).
     func respond(to request: HTTPRequest) async -> HTTPResponse
+    /// The JSON body of an error the connection layer answers by itself (malformed request,
+    /// 413 before the body, 408, 431...): `head` is the request's when it was parsed. Lets a
+    /// service keep one error shape on its routes (the gateway's OpenAI shape under `/v1/`).
+    func connectionErrorBody(for head: HTTPRequestHead?, status: HTTPStatus, code: String, message: String) -> [UInt8]
+}
+
+extension HTTPResponder {
+    public func connectionErrorBody(for head: HTTPRequestHead?, status: HTTPStatus, code: String, message: String) -> [UInt8] {
+        JSONText.errorBody(code: code, message: message)
+    }
 }

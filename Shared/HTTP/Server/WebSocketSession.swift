@@ -38,6 +38,13 @@ public final class WebSocketSession: Sendable {
 
     /// The close code the client sent, once it has.
     public var closeCode: WebSocketCloseCode? { inbox.closeCode }
+
+    /// The close reason the client sent, once it has ("" when none).
+    public var closeReason: String? { inbox.closeReason }
+
+    /// The event loop running this connection. A task that outlives the handler's (which is
+    /// cancelled when the client's socket closes) must prefer this executor to use the session.
+    public var eventLoop: EventLoop { connection.loop }
 }
 
 /// An async sequence of incoming messages.
@@ -60,6 +67,7 @@ final class WebSocketInbox: Sendable {
         var waiter: CheckedContinuation<WebSocketMessage?, Never>?
         var finished = false
         var closeCode: WebSocketCloseCode?
+        var closeReason: String?
     }
     static let highWater = 64
     static let lowWater = 16
@@ -69,6 +77,7 @@ final class WebSocketInbox: Sendable {
     init(onDrained: @escaping @Sendable () -> Void) { self.onDrained = onDrained }
 
     var closeCode: WebSocketCloseCode? { state.withLock { $0.closeCode } }
+    var closeReason: String? { state.withLock { $0.closeReason } }
 
     /// Returns the number of queued messages after the push.
     func push(_ message: WebSocketMessage) -> Int {
@@ -85,11 +94,12 @@ final class WebSocketInbox: Sendable {
         return count
     }
 
-    func finish(closeCode: WebSocketCloseCode?) {
+    func finish(closeCode: WebSocketCloseCode?, reason: String? = nil) {
         let waiter = state.withLock { s -> CheckedContinuation<WebSocketMessage?, Never>? in
             if s.finished { return nil }
             s.finished = true
             if s.closeCode == nil { s.closeCode = closeCode }
+            if s.closeReason == nil { s.closeReason = reason }
             defer { s.waiter = nil }
             return s.waiter
         }

@@ -46,6 +46,13 @@ public enum InferenceGatewayService: ServiceDefinition {
         return ServiceParts(
             router: router, middleware: servesAPI ? tenancy.middleware : [], readiness: readiness,
             background: background,
-            onShutdown: { for step in shutdownSteps { await step() } })
+            onShutdown: { for step in shutdownSteps { await step() } },
+            connectionErrorRenderer: { head, status, code, message in
+                // OpenAI clients parse every error under /v1/ in OpenAI's shape, including the
+                // ones the connection layer answers before any middleware runs (413, 408...).
+                guard let head, head.path.hasPrefix("/v1/") else { return nil }
+                return GatewayError(status: status, message: message, type: OpenAIErrorShapeMiddleware.type(for: status.code), code: code)
+                    .bodyBytes
+            })
     }
 }

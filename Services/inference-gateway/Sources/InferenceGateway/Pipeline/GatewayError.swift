@@ -37,6 +37,12 @@ public struct GatewayError: Error, Sendable {
     public var response: HTTPResponse {
         OpenAIError(status: status, message: message, type: type, param: param, code: code).response.adding(headers)
     }
+
+    /// The JSON body alone.
+    var bodyBytes: [UInt8] {
+        if case .bytes(let bytes) = response.body { return bytes }
+        return []
+    }
 }
 
 extension HTTPResponse {

@@ -37,3 +37,8 @@ struct OpenAIError: Error, Sendable {
         return .json(bytes: [UInt8](bytes), status: status)
     }
 }
+
+extension OpenAIError {
+    /// The same error as the pipeline's `GatewayError`.
+    var gatewayError: GatewayError { GatewayError(status: status, message: message, type: type, param: param, code: code) }
+}

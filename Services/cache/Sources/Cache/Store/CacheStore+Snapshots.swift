@@ -1,0 +1,62 @@
+import BulkheadCrypto
+import Foundation
+
+/// Index snapshots: building an HNSW graph takes minutes at a million entries, so at shutdown
+/// every namespace whose index is HNSW writes it to `DATA_DIR/index/<sha256(tenant, namespace)>.hnsw`,
+/// and at start the loader reads it back and reconciles it with the database (ids gone are
+/// removed, ids newer than the snapshot inserted). A missing or damaged snapshot only means a
+/// rebuild. After a crash the last clean shutdown's snapshot is still reconciled correctly
+/// (entry ids are never reused and an id's vector never changes).
+extension CacheStore {
+    /// Where `id`'s snapshot lives (a hash keeps any legal name a short, safe file name).
+    func snapshotPath(_ id: NamespaceID) -> String? {
+        guard let dir = snapshotDirectory else { return nil }
+        let digest = SHA256.hash(Array(id.tenant.utf8) + [0] + Array(id.namespace.utf8))
+        return dir + "/" + Hex.encode(digest) + ".hnsw"
+    }
+
+    /// The index of `ns` from its snapshot reconciled with `list`, or nil (no usable snapshot).
+    func indexFromSnapshot(_ ns: CacheNamespace, dimension: Int, list: [(id: UInt64, vector: [Float])]) -> VectorIndex? {
+        guard let path = snapshotPath(ns.id), FileManager.default.fileExists(atPath: path) else { return nil }
+        let index: VectorIndex
+        do {
+            index = try VectorIndex.loadSnapshot(from: path, dimension: dimension, configuration: indexConfiguration)
+        } catch {
+            logger?.warning("index snapshot unusable, rebuilding", ["path": .string(path), "error": .string(String(describing: error))])
+            return nil
+        }
+        var wanted = Set<UInt64>(minimumCapacity: list.count)
+        for item in list { wanted.insert(item.id) }
+        var stale: [UInt64] = []
+        var present = Set<UInt64>(minimumCapacity: list.count)
+        index.forEachID { id in
+            if wanted.contains(id) { present.insert(id) } else { stale.append(id) }
+        }
+        for id in stale { index.remove(id: id) }
+        for item in list where !present.contains(item.id) { index.insert(id: item.id, vector: item.vector) }
+        return index
+    }
+
+    /// Writes a snapshot of every HNSW index and deletes the others' files; returns how many were written.
+    @discardableResult
+    func writeSnapshots() -> Int {
+        guard let dir = snapshotDirectory else { return 0 }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var keep = Set<String>()
+        var written = 0
+        for ns in namespaces.values {
+            guard let index = ns.index, index.kind == "hnsw", let path = snapshotPath(ns.id) else { continue }
+            do {
+                try index.writeSnapshot(to: path)
+                keep.insert((path as NSString).lastPathComponent)
+                written += 1
+            } catch {
+                logger?.error("index snapshot failed", ["path": .string(path), "error": .string(String(describing: error))])
+            }
+        }
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where !keep.contains(file) {
+            try? FileManager.default.removeItem(atPath: dir + "/" + file)
+        }
+        return written
+    }
+}

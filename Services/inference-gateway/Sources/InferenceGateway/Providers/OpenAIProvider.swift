@@ -1,0 +1,157 @@
+import BulkheadHTTP
+import BulkheadHTTPClient
+import Foundation
+import Shared
+
+/// The `openai` provider: any OpenAI-compatible server (OpenAI, vLLM, TGI, Ollama, llama.cpp).
+/// The client's body goes upstream with only `model` replaced (unknown fields pass through) and,
+/// for streams, `stream_options.include_usage` forced on so cost comes from real usage.
+struct OpenAIProvider: ChatProvider {
+    let clients: UpstreamClients
+    /// Largest non-streamed upstream body accepted.
+    static let maxResponseBytes = 32 << 20
+
+    func complete(_ request: ProviderRequest) async throws -> ProviderCompletion {
+        let response = try await send(request, stream: false)
+        let bytes: [UInt8]
+        do { bytes = try await response.body.collect(upTo: Self.maxResponseBytes) } catch {
+            throw ProviderError.transport(error, deployment: request.deployment.id)
+        }
+        let parsed = try? JSONDecoder().decode(CompletionSummary.self, from: Data(bytes))
+        let text = parsed?.choices?.first?.message?.content ?? ""
+        return ProviderCompletion(body: bytes, usage: parsed?.usage?.tokenUsage, text: text)
+    }
+
+    func stream(_ request: ProviderRequest) async throws -> any ChatEventStream {
+        let response = try await send(request, stream: true)
+        return OpenAIEventStream(events: response.body.serverSentEvents().makeAsyncIterator(), deployment: request.deployment.id)
+    }
+
+    /// Sends the request and returns a 200 response, or throws the classified failure.
+    private func send(_ request: ProviderRequest, stream: Bool) async throws -> HTTPClientResponse {
+        let d = request.deployment
+        var fields = request.chat.fields
+        fields["model"] = .string(d.upstreamModel)
+        if stream {
+            fields["stream"] = .bool(true)
+            var options = fields["stream_options"]?.objectValue ?? [:]
+            options["include_usage"] = .bool(true)
+            fields["stream_options"] = .object(options)
+        } else {
+            fields.removeValue(forKey: "stream")
+            fields.removeValue(forKey: "stream_options")
+        }
+        let body: [UInt8]
+        do { body = [UInt8](try JSONEncoder().encode(fields)) } catch {
+            throw ProviderError(kind: .status4xx, error: .invalid("The request could not be encoded.", param: nil))
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        if stream { headers.add(name: "Accept", value: "text/event-stream") }
+        if let key = d.apiKey { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        headers.add(name: "X-Request-Id", value: request.requestID)
+        let http = HTTPClientRequest(method: .post, url: d.baseURL + "/chat/completions", headers: headers, body: body, traceparent: request.traceparent)
+        let response: HTTPClientResponse
+        do {
+            response = try await clients.client(connectTimeout: d.timeouts.connect).execute(http, timeout: d.timeouts.total)
+        } catch {
+            throw ProviderError.transport(error, deployment: d.id)
+        }
+        guard response.status.code == 200 else {
+            let errorBytes = (try? await response.body.collect(upTo: 64 << 10)) ?? []
+            throw UpstreamErrorBody(errorBytes, status: response.status.code).failure(status: response.status.code, headers: response.headers)
+        }
+        return response
+    }
+}
+
+/// The parts of a `chat.completion` the gateway reads (usage and text); the body itself passes through.
+struct CompletionSummary: Decodable {
+    struct Choice: Decodable {
+        struct Message: Decodable { var content: String? }
+        var message: Message?
+    }
+    var choices: [Choice]?
+    var usage: OpenAIUsage?
+}
+
+/// OpenAI's `usage` object.
+struct OpenAIUsage: Decodable {
+    struct PromptDetails: Decodable {
+        var cachedTokens: Int?
+        enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+    }
+    var promptTokens: Int
+    var completionTokens: Int
+    var promptTokensDetails: PromptDetails?
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", promptTokensDetails = "prompt_tokens_details"
+    }
+
+    var tokenUsage: TokenUsage {
+        TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens, cachedPromptTokens: promptTokensDetails?.cachedTokens ?? 0)
+    }
+}
+
+/// Reads an OpenAI-compatible SSE stream into provider-neutral events.
+final class OpenAIEventStream: ChatEventStream, @unchecked Sendable {
+    // One task reads at a time (the stream's owner); the class only exists to be passed around.
+    private var events: ServerSentEventStream.AsyncIterator
+    private var pending: [ChatStreamEvent] = []
+    private let deployment: String
+    private let decoder = JSONDecoder()
+
+    init(events: ServerSentEventStream.AsyncIterator, deployment: String) {
+        self.events = events
+        self.deployment = deployment
+    }
+
+    struct Chunk: Decodable {
+        struct Choice: Decodable {
+            struct Delta: Decodable {
+                var content: String?
+                var toolCalls: JSONValue?
+                enum CodingKeys: String, CodingKey { case content, toolCalls = "tool_calls" }
+            }
+            var delta: Delta?
+            var finishReason: String?
+            enum CodingKeys: String, CodingKey { case delta, finishReason = "finish_reason" }
+        }
+        struct ErrorBody: Decodable { var message: String?; var type: String?; var code: JSONValue? }
+        var choices: [Choice]?
+        var usage: OpenAIUsage?
+        var error: ErrorBody?
+    }
+
+    func next() async throws -> ChatStreamEvent? {
+        while true {
+            if !pending.isEmpty { return pending.removeFirst() }
+            let event: ServerSentEvent?
+            do { event = try await events.next() } catch {
+                throw ProviderError.transport(error, deployment: deployment)
+            }
+            guard let event else { return nil }
+            if event.data == "[DONE]" { return nil }
+            if event.data.isEmpty { continue }
+            let chunk: Chunk
+            do { chunk = try decoder.decode(Chunk.self, from: Data(event.data.utf8)) } catch {
+                throw ProviderError(kind: .streamError, error: GatewayError(
+                    status: .badGateway, message: "The upstream sent a malformed stream chunk.", type: "api_error", code: "upstream_error",
+                    retryable: true))
+            }
+            if let e = chunk.error {
+                throw ProviderError(kind: .streamError, error: GatewayError(
+                    status: .badGateway, message: e.message ?? "The upstream stream failed.", type: e.type ?? "api_error",
+                    code: e.code?.stringValue ?? "upstream_error", retryable: true))
+            }
+            if let choice = chunk.choices?.first {
+                let content = choice.delta?.content
+                let tools = choice.delta?.toolCalls
+                if (content != nil && content != "") || (tools != nil && tools != .null) || choice.finishReason != nil {
+                    pending.append(.delta(content: content, toolCalls: tools == .null ? nil : tools, finishReason: choice.finishReason))
+                }
+            }
+            if let usage = chunk.usage { pending.append(.usage(usage.tokenUsage)) }
+        }
+    }
+}
