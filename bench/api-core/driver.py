@@ -266,6 +266,21 @@ def catalog_for(args):
     }]}
 
 
+def renice(stack, specs):
+    """Applies --nice PROCESS=N to every thread of that process (nice values are per thread on
+    Linux; threads created later inherit their creator's)."""
+    done = []
+    pids = stack.pids()
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        if name not in pids or not value.lstrip("-").isdigit():
+            raise SystemExit(f"--nice {spec}: expected PROCESS=N with PROCESS one of {sorted(pids)}")
+        for tid in os.listdir(f"/proc/{pids[name]}/task"):
+            os.setpriority(os.PRIO_PROCESS, int(tid), int(value))
+        done.append(f"{name} nice {value}")
+    return done
+
+
 # ------------------------------------------------------------------------------------- setup
 
 
@@ -633,6 +648,8 @@ def main():
     ap.add_argument("--ttft-ms", type=int, default=500)
     ap.add_argument("--tokens-per-second", type=float, default=20)
     ap.add_argument("--output-tokens", type=int, default=100)
+    ap.add_argument("--nice", action="append", default=[], metavar="PROCESS=N",
+                    help="experiment: lower the CPU priority of a stack process (every thread) after start, e.g. inference-worker=10")
     ap.add_argument("--command", default="bench/api-core/run", help="the command line shown in the report")
     args = ap.parse_args()
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -648,6 +665,7 @@ def main():
     follower = {"proc": None}
     try:
         stack.start()
+        reniced = renice(stack, args.nice)
         tenant, emails = setup_tenant(stack, args.users)
         users = login_all(stack, emails)
         say(f"tenant {tenant}: {len(users)} users")
@@ -754,6 +772,7 @@ def main():
         f"for minutes; once every worker slot is busy, the same {args.duration:g} s load, while {args.followers} SSE "
         f"followers (a separate process) watch jobs' `/v1/jobs/{{id}}/events` streams to their end, one job after another.",
         "",
+        *([f"**Experiment**: CPU priority lowered after start: {', '.join(reniced)} (`--nice`).", ""] if reniced else []),
         "Latency is from sending the request to reading the last byte of the answer. p99 is nearest-rank.",
         "",
         "## Results",

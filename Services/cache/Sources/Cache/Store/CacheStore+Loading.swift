@@ -1,3 +1,6 @@
+import BulkheadService
+import Foundation
+
 extension CacheStore {
     /// What `load` found.
     struct LoadReport: Sendable {
@@ -11,7 +14,7 @@ extension CacheStore {
     /// Rebuilds memory from the database: drops expired rows, loads namespaces and live entries,
     /// re-inserts every vector into its namespace's index, restores LRU order from each
     /// entry's last use, then applies the current limits (they may be lower than before).
-    func load(from database: CacheDatabase) throws -> LoadReport {
+    func load(from database: CacheDatabase) async throws -> LoadReport {
         let started = ContinuousClock.now
         let t = now()
         let dropped = try database.deleteExpired(now: t)
@@ -58,18 +61,40 @@ extension CacheStore {
             guard let last = page.last, page.count >= 5000 else { break }
             after = Int64(bitPattern: last.entry.id)
         }
+        // Index builds run off the actor, a few namespaces at once (one per core): an HNSW
+        // build is the slow part of a start. Nothing else uses the store while it loads.
+        var jobs: [(id: NamespaceID, dimension: Int, list: [(id: UInt64, vector: [Float])])] = []
         for (nsID, list) in vectors {
-            guard let ns = namespaces[nsID], let d = ns.dimension else { continue }
-            if let restored = indexFromSnapshot(ns, dimension: d, list: list) {
-                ns.install(restored)
-                snapshotsLoaded += 1
-            } else {
-                ns.install(VectorIndex(dimension: d, configuration: indexConfiguration, entries: list))
+            if let d = namespaces[nsID]?.dimension { jobs.append((nsID, d, list)) }
+        }
+        vectors = [:]
+        // Largest first, so the longest build starts at once.
+        jobs.sort { $0.list.count > $1.list.count }
+        let configuration = indexConfiguration, directory = snapshotDirectory, log = logger
+        let width = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        try await withThrowingTaskGroup(of: (NamespaceID, VectorIndex, Bool, [UInt64]).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < jobs.count else { return }
+                let job = jobs[next]
+                next += 1
+                group.addTask {
+                    try await BlockingWork.run {
+                        let (index, fromSnapshot) = Self.buildIndex(
+                            job.id, dimension: job.dimension, list: job.list, configuration: configuration, snapshotDirectory: directory, logger: log)
+                        // Entries whose vector the index refused (not finite after a bad write) are dropped.
+                        let refused = job.list.compactMap { index.contains(id: $0.id) ? nil : $0.id }
+                        return (job.id, index, fromSnapshot, refused)
+                    }
+                }
             }
-            vectors[nsID] = nil
-            // Entries whose vector the index refused (non-finite after a bad write) are dropped.
-            for (id, _) in list where ns.index?.contains(id: id) != true {
-                if ns.entries[id] != nil { removeEntry(id, from: ns, reason: nil, persist: true) }
+            for _ in 0..<width { startNext() }
+            while let (nsID, index, fromSnapshot, refused) = try await group.next() {
+                startNext()
+                guard let ns = namespaces[nsID] else { continue }
+                ns.install(index)
+                if fromSnapshot { snapshotsLoaded += 1 }
+                for id in refused where ns.entries[id] != nil { removeEntry(id, from: ns, reason: nil, persist: true) }
             }
         }
         order.sort { ($0.lastUsed, $0.id) < ($1.lastUsed, $1.id) }

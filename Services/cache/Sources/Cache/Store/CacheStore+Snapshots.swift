@@ -1,4 +1,5 @@
 import BulkheadCrypto
+import BulkheadObservability
 import Foundation
 
 /// Index snapshots: building an HNSW graph takes minutes at a million entries, so at shutdown
@@ -9,22 +10,35 @@ import Foundation
 /// (entry ids are never reused and an id's vector never changes).
 extension CacheStore {
     /// Where `id`'s snapshot lives (a hash keeps any legal name a short, safe file name).
-    func snapshotPath(_ id: NamespaceID) -> String? {
-        guard let dir = snapshotDirectory else { return nil }
+    nonisolated static func snapshotPath(_ id: NamespaceID, in directory: String?) -> String? {
+        guard let directory else { return nil }
         let digest = SHA256.hash(Array(id.tenant.utf8) + [0] + Array(id.namespace.utf8))
-        return dir + "/" + Hex.encode(digest) + ".hnsw"
+        return directory + "/" + Hex.encode(digest) + ".hnsw"
     }
 
-    /// The index of `ns` from its snapshot reconciled with `list`, or nil (no usable snapshot).
-    func indexFromSnapshot(_ ns: CacheNamespace, dimension: Int, list: [(id: UInt64, vector: [Float])]) -> VectorIndex? {
-        guard let path = snapshotPath(ns.id), FileManager.default.fileExists(atPath: path) else { return nil }
-        let index: VectorIndex
-        do {
-            index = try VectorIndex.loadSnapshot(from: path, dimension: dimension, configuration: indexConfiguration)
-        } catch {
-            logger?.warning("index snapshot unusable, rebuilding", ["path": .string(path), "error": .string(String(describing: error))])
-            return nil
+    func snapshotPath(_ id: NamespaceID) -> String? { Self.snapshotPath(id, in: snapshotDirectory) }
+
+    /// The index of one namespace at start: its snapshot reconciled with `list` when there is a
+    /// usable one, else built from `list`. Pure (no actor state), so several namespaces are
+    /// built at once on blocking threads.
+    nonisolated static func buildIndex(
+        _ id: NamespaceID, dimension: Int, list: [(id: UInt64, vector: [Float])], configuration: VectorIndexConfiguration,
+        snapshotDirectory: String?, logger: Logger?
+    ) -> (index: VectorIndex, fromSnapshot: Bool) {
+        if let path = snapshotPath(id, in: snapshotDirectory), FileManager.default.fileExists(atPath: path) {
+            do {
+                let index = try VectorIndex.loadSnapshot(from: path, dimension: dimension, configuration: configuration)
+                reconcile(index, with: list)
+                return (index, true)
+            } catch {
+                logger?.warning("index snapshot unusable, rebuilding", ["path": .string(path), "error": .string(String(describing: error))])
+            }
         }
+        return (VectorIndex(dimension: dimension, configuration: configuration, entries: list), false)
+    }
+
+    /// Makes a snapshot's index hold exactly `list`: ids gone are removed, new ids inserted.
+    nonisolated static func reconcile(_ index: VectorIndex, with list: [(id: UInt64, vector: [Float])]) {
         var wanted = Set<UInt64>(minimumCapacity: list.count)
         for item in list { wanted.insert(item.id) }
         var stale: [UInt64] = []
@@ -34,7 +48,6 @@ extension CacheStore {
         }
         for id in stale { index.remove(id: id) }
         for item in list where !present.contains(item.id) { index.insert(id: item.id, vector: item.vector) }
-        return index
     }
 
     /// Writes a snapshot of every HNSW index and deletes the others' files; returns how many were written.
