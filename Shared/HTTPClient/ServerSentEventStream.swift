@@ -28,6 +28,18 @@ public struct ServerSentEventStream: AsyncSequence, Sendable {
         var index = 0
         var ended = false
 
+        /// Whether `next()` can return an event without waiting for more of the body: lets a
+        /// consumer batch the events of one network read (e.g. write them to its client at once).
+        public var hasBufferedEvents: Bool { index < pending.count }
+
+        /// The next event if one is already parsed, without waiting (nil: `next()` would wait or end).
+        public mutating func nextBuffered() -> ServerSentEvent? {
+            guard index < pending.count else { return nil }
+            let event = pending[index]
+            index += 1
+            return event
+        }
+
         /// The next event, or nil when the stream ended (an unterminated last event is dropped).
         public mutating func next() async throws -> ServerSentEvent? {
             while index >= pending.count {

@@ -54,6 +54,9 @@ public struct ServiceParts: Sendable {
     public var background: [@Sendable () async throws -> Void]
     /// Called last at shutdown (close databases, flush).
     public var onShutdown: @Sendable () async -> Void
+    /// Called first at shutdown, before the server drains: end long polls and other requests
+    /// that would otherwise hold the drain for the whole grace period.
+    public var onDrainStart: @Sendable () async -> Void
     /// Body limit for routes that set none.
     public var defaultBodyLimit: Int?
     /// Body of the errors the connection layer answers itself (413 before the body, 400, 408,
@@ -63,9 +66,11 @@ public struct ServiceParts: Sendable {
     public init(
         router: Router = Router(), middleware: [any HTTPMiddleware] = [], readiness: [ReadinessCheck] = [],
         background: [@Sendable () async throws -> Void] = [], onShutdown: @escaping @Sendable () async -> Void = {},
-        defaultBodyLimit: Int? = nil, connectionErrorRenderer: HTTPApplication.ConnectionErrorRenderer? = nil
+        defaultBodyLimit: Int? = nil, connectionErrorRenderer: HTTPApplication.ConnectionErrorRenderer? = nil,
+        onDrainStart: @escaping @Sendable () async -> Void = {}
     ) {
         self.connectionErrorRenderer = connectionErrorRenderer
+        self.onDrainStart = onDrainStart
         self.router = router
         self.middleware = middleware
         self.readiness = readiness

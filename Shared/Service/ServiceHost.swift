@@ -95,6 +95,7 @@ public final class ServiceHost: Sendable {
         }
         if already { return }
         logger.info("shutting down", ["grace_seconds": .int(Int(configuration.shutdownGrace.components.seconds))])
+        await parts.onDrainStart()
         await server.shutdown(gracePeriod: configuration.shutdownGrace)
         let tasks = backgroundTasks.withLock { $0 }
         for t in tasks { t.cancel() }

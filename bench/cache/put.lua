@@ -1,9 +1,8 @@
--- wrk script: PUT cache entries with 384-dimension vectors, unique keys, then stop.
--- Env: CACHE_TOKEN, CACHE_NS (tenant/namespace), PUT_PER_THREAD (entries each thread stores),
--- KEY_PREFIX (distinguishes runs that fill the same namespace).
+-- wrk script: PUT cache entries with 384-dimension vectors, unique keys (bench/cache/run stops
+-- wrk with SIGINT when the namespace is full enough). Env: CACHE_TOKEN, CACHE_NS
+-- (tenant/namespace), KEY_PREFIX (distinguishes runs that fill the same namespace).
 local token = os.getenv("CACHE_TOKEN") or "bench-token"
 local ns = os.getenv("CACHE_NS") or "bench/ns"
-local per_thread = tonumber(os.getenv("PUT_PER_THREAD") or "5000")
 local prefix = os.getenv("KEY_PREFIX") or "a"
 local dim = 384
 local threads = {}
@@ -23,7 +22,7 @@ function init(args)
     for i = 1, dim do v[i] = math.random() * 2 - 1 end
     centres[c] = v
   end
-  sent, done = 0, 0
+  sent = 0
 end
 
 local function vector()
@@ -38,9 +37,4 @@ function request()
   local body = '{"vector":' .. vector() .. ',"response":{"text":"cached answer ' .. sent .. '"},"cost_micro_usd":1200,"ttl_seconds":86400}'
   return wrk.format("PUT", "/internal/v1/cache/" .. ns .. "/entries/" .. prefix .. "-" .. tid .. "-" .. sent,
     { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
-end
-
-function response(status, headers, body)
-  done = done + 1
-  if done >= per_thread then wrk.thread:stop() end
 end

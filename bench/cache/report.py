@@ -58,7 +58,7 @@ lines = [
 ]
 for r in index:
     lines.append(
-        f"| {r['kind']}{' (M=%d, efC=%d, ef=%d)' % (r['m'], r['ef_construction'], r['ef_search']) if r['kind'] == 'hnsw' else ''} "
+        f"| {'† ' if r.get('earlier_run') else ''}{r['kind']}{' (M=%d, efC=%d, ef=%d)' % (r['m'], r['ef_construction'], r['ef_search']) if r['kind'] == 'hnsw' else ''} "
         f"| {r['n']:,} | {f(r['insert_per_s'])} | {f(r['build_s'], '{:.1f}')} | {f(r['p50_ms'], '{:.3f}')} | {f(r['p99_ms'], '{:.3f}')} "
         f"| {f(r['recall_at_1'], '{:.3f}')} | {f(r['index_bytes_per_entry'])} | {f(r['rss_bytes_per_entry'])} |")
 if not index:
@@ -70,6 +70,10 @@ if snaps:
     for r in snaps:
         lines.append(f"| {r['n']:,} | {r['snapshot_write_s']:.2f} | {r['snapshot_load_s']:.2f} | {r['snapshot_bytes_per_entry']:,.0f} |")
 lm = {m.get("phase"): m for m in meta}
+if any(r.get("earlier_run") for r in index):
+    lines += ["", "† From an earlier run of the same script and build (kept because the 1M HNSW build takes "
+              "18 min on a shared machine); its load average was far higher (up to 10 on 2 cores), which "
+              "slowed its builds and tail latencies."]
 lines += ["", f"Load average before / after the index runs: {lm.get('index', {}).get('load_before', '?')} / "
           f"{lm.get('index_done', {}).get('load_after', '?')}.", ""]
 

@@ -17,6 +17,7 @@ public actor Broker {
     /// Parked long polls per key ("q:" queue, "s:" stream), oldest first, with how many
     /// messages each wants (so a send wakes only as many receivers as it can feed).
     private var waiters: [String: [Waiter]] = [:]
+    private var draining = false
     private struct Waiter {
         var id: UInt64
         var wants: Int
@@ -119,7 +120,7 @@ public actor Broker {
                 if engine.hasReady(name, now: now) { wake("q:" + name, messages: 1) }
                 return got
             }
-            if now >= deadline || Task.isCancelled {
+            if now >= deadline || Task.isCancelled || draining {
                 if engine.hasReady(name, now: now) { wake("q:" + name, messages: 1) }
                 return []
             }
@@ -231,7 +232,7 @@ public actor Broker {
         let deadline = clock() + waitSeconds.milliseconds
         while true {
             let events = streams.read(key, after: after, limit: limit)
-            if !events.isEmpty || clock() >= deadline || Task.isCancelled { return (events, streams.lastID(key)) }
+            if !events.isEmpty || clock() >= deadline || Task.isCancelled || draining { return (events, streams.lastID(key)) }
             await park("s:" + key, wants: 1, until: deadline)
         }
     }
@@ -287,6 +288,15 @@ public actor Broker {
     private func wakeAll(_ key: String) {
         guard let all = waiters.removeValue(forKey: key) else { return }
         for w in all { w.continuation.resume() }
+    }
+
+    /// Shutdown has begun: every long poll answers now with what it has (usually nothing) and
+    /// new ones do not wait, so the server's drain is not held up by consumers' long polls.
+    public func endLongPolls() {
+        draining = true
+        let all = waiters
+        waiters = [:]
+        for w in all.values.joined() { w.continuation.resume() }
     }
 
     /// Number of parked waiters (tests check long polls clean up after disconnects).

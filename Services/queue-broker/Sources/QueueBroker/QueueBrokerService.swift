@@ -60,6 +60,7 @@ public enum QueueBrokerService: ServiceDefinition {
                     }
                 }
             ],
-            onShutdown: { store.close() })
+            onShutdown: { store.close() },
+            onDrainStart: { await broker.endLongPolls() })
     }
 }

@@ -202,9 +202,12 @@ final class ChatService: Sendable {
         var clientGone: Bool
     }
 
+    /// `emit` gets every event; `flush` is called before the pump would wait for the upstream
+    /// (never between events that arrived together), so an emitter that buffers writes each
+    /// upstream read in one piece. What is emitted after the last flush is the caller's to send.
     func pump(
         _ p: Prepared, served: Dispatcher.Served<Started>, ticket: any InferenceTicket, keepText: Bool,
-        emit: (ChatStreamEvent) async throws -> Void
+        emit: (ChatStreamEvent) async throws -> Void, flush: () async throws -> Void = {}
     ) async -> Pumped {
         let d = served.deployment
         defer { dispatcher.release(d) }
@@ -223,6 +226,7 @@ final class ChatService: Sendable {
             while true {
                 let event: ChatStreamEvent?
                 if let b = buffered.popFirst() { event = b } else {
+                    if !stream.isReady() { try await flush() }
                     do { event = try await stream.next() } catch {
                         if Task.isCancelled { clientGone = true; break }
                         let f = ProviderError.transport(error, deployment: d.config.id)

@@ -33,6 +33,16 @@ enum ChatStreamEvent: Sendable {
 protocol ChatEventStream: AnyObject, Sendable {
     /// The next event, nil at the end; throws `ProviderError` on an upstream failure.
     func next() async throws -> ChatStreamEvent?
+    /// Whether `next()` would return at once, without waiting for the upstream (it may parse
+    /// what already arrived to find out). The pump writes to its client only when this is
+    /// false, so the events of one upstream read go out in one write, and nothing already
+    /// produced waits on the network.
+    func isReady() -> Bool
+}
+
+extension ChatEventStream {
+    /// Streams that do not buffer are never ready: the pump writes after every event.
+    func isReady() -> Bool { false }
 }
 
 /// A provider of chat completions: a real HTTP client of a wire format, or the simulator.

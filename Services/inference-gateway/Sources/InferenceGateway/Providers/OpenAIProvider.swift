@@ -98,6 +98,10 @@ final class OpenAIEventStream: ChatEventStream, @unchecked Sendable {
     // One task reads at a time (the stream's owner); the class only exists to be passed around.
     private var events: ServerSentEventStream.AsyncIterator
     private var pending: [ChatStreamEvent] = []
+    /// `[DONE]` was read: the stream is over (what follows it is not read).
+    private var ended = false
+    /// A failure found by `isReady()`, thrown by the next `next()` after the events before it.
+    private var failure: (any Error)?
     private let deployment: String
     private let decoder = JSONDecoder()
 
@@ -123,35 +127,75 @@ final class OpenAIEventStream: ChatEventStream, @unchecked Sendable {
         var error: ErrorBody?
     }
 
+    /// Parses the SSE events that already arrived until one yields a chat event, the stream's
+    /// end, or a failure (kept for `next()`); true when `next()` will not wait.
+    func isReady() -> Bool {
+        while pending.isEmpty && !ended && failure == nil {
+            guard let event = events.nextBuffered() else { return false }
+            do { try process(event) } catch { failure = error }
+        }
+        return true
+    }
+
     func next() async throws -> ChatStreamEvent? {
         while true {
             if !pending.isEmpty { return pending.removeFirst() }
+            if let failure {
+                self.failure = nil
+                throw failure
+            }
+            if ended { return nil }
             let event: ServerSentEvent?
             do { event = try await events.next() } catch {
                 throw ProviderError.transport(error, deployment: deployment)
             }
             guard let event else { return nil }
-            if event.data == "[DONE]" { return nil }
-            if event.data.isEmpty { continue }
-            let chunk: Chunk
-            do { chunk = try decoder.decode(Chunk.self, from: Data(event.data.utf8)) } catch {
-                throw ProviderError(kind: .streamError, error: GatewayError(
-                    status: .badGateway, message: "The upstream sent a malformed stream chunk.", type: "api_error", code: "upstream_error",
-                    retryable: true))
-            }
-            if let e = chunk.error {
-                throw ProviderError(kind: .streamError, error: GatewayError(
-                    status: .badGateway, message: e.message ?? "The upstream stream failed.", type: e.type ?? "api_error",
-                    code: e.code?.stringValue ?? "upstream_error", retryable: true))
-            }
-            if let choice = chunk.choices?.first {
-                let content = choice.delta?.content
-                let tools = choice.delta?.toolCalls
-                if (content != nil && content != "") || (tools != nil && tools != .null) || choice.finishReason != nil {
-                    pending.append(.delta(content: content, toolCalls: tools == .null ? nil : tools, finishReason: choice.finishReason))
-                }
-            }
-            if let usage = chunk.usage { pending.append(.usage(usage.tokenUsage)) }
+            try process(event)
         }
+    }
+
+    /// Turns one SSE event into chat events (appended to `pending`), or marks the end at `[DONE]`.
+    private func process(_ event: ServerSentEvent) throws {
+        if event.data == "[DONE]" {
+            ended = true
+            return
+        }
+        if event.data.isEmpty { return }
+        var data = event.data
+        // The common chunk shape is scanned in place; anything else goes through the decoder.
+        guard let scanned = data.withUTF8({ OpenAIChunkScanner.scan($0) }) else {
+            return try decodeSlowly(data)
+        }
+        if scanned.hasChoice {
+            let tools = scanned.toolCalls.flatMap { try? decoder.decode(JSONValue.self, from: Data($0)) }
+            let content = scanned.content
+            if (content != nil && content != "") || (tools != nil && tools != .null) || scanned.finishReason != nil {
+                pending.append(.delta(content: content, toolCalls: tools == .null ? nil : tools, finishReason: scanned.finishReason))
+            }
+        }
+        if let usage = scanned.usage { pending.append(.usage(usage)) }
+    }
+
+    /// The decoder path: error chunks, unusual shapes, malformed chunks.
+    private func decodeSlowly(_ data: String) throws {
+        let chunk: Chunk
+        do { chunk = try decoder.decode(Chunk.self, from: Data(data.utf8)) } catch {
+            throw ProviderError(kind: .streamError, error: GatewayError(
+                status: .badGateway, message: "The upstream sent a malformed stream chunk.", type: "api_error", code: "upstream_error",
+                retryable: true))
+        }
+        if let e = chunk.error {
+            throw ProviderError(kind: .streamError, error: GatewayError(
+                status: .badGateway, message: e.message ?? "The upstream stream failed.", type: e.type ?? "api_error",
+                code: e.code?.stringValue ?? "upstream_error", retryable: true))
+        }
+        if let choice = chunk.choices?.first {
+            let content = choice.delta?.content
+            let tools = choice.delta?.toolCalls
+            if (content != nil && content != "") || (tools != nil && tools != .null) || choice.finishReason != nil {
+                pending.append(.delta(content: content, toolCalls: tools == .null ? nil : tools, finishReason: choice.finishReason))
+            }
+        }
+        if let usage = chunk.usage { pending.append(.usage(usage.tokenUsage)) }
     }
 }
