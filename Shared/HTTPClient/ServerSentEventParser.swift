@@ -48,6 +48,22 @@ public struct ServerSentEventParser: Sendable {
     /// then reset and the stream should be abandoned.
     public mutating func parse(_ bytes: some Sequence<UInt8>) throws(HTTPClientError) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
+        // Contiguous input (what the client hands over) is taken a line at a time instead of a
+        // byte at a time: a stream of tokens is mostly long `data:` lines.
+        var failure: HTTPClientError?
+        let done = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
+            do throws(HTTPClientError) { try parseLines(buffer, into: &events) } catch { failure = error }
+            return true
+        }
+        if let failure { throw failure }
+        if done == true { return events }
+        try parseByteWise(bytes, into: &events)
+        return events
+    }
+
+    /// The reference rules, one byte at a time (non-contiguous input, the stream's first bytes,
+    /// a LF that may complete a CR).
+    private mutating func parseByteWise(_ bytes: some Sequence<UInt8>, into events: inout [ServerSentEvent]) throws(HTTPClientError) {
         for b in bytes {
             if bomMatched >= 0 {
                 if b == Self.bom[bomMatched] {
@@ -74,7 +90,35 @@ public struct ServerSentEventParser: Sendable {
                 throw HTTPClientError(.responseTooLarge, "a server-sent event exceeds \(maxEventBytes) bytes")
             }
         }
-        return events
+    }
+
+    /// `parse` over contiguous bytes: whole line segments are appended at once; the start of
+    /// the stream (byte order mark) and a CR at a chunk's end take the byte-wise path's rules.
+    private mutating func parseLines(_ buffer: UnsafeBufferPointer<UInt8>, into events: inout [ServerSentEvent]) throws(HTTPClientError) {
+        var i = 0
+        let n = buffer.count
+        while i < n {
+            if bomMatched >= 0 || skipLF {
+                // Rare states: one byte through the exact byte-wise rules.
+                try parseByteWise(buffer[i..<(i + 1)], into: &events)
+                i += 1
+                continue
+            }
+            var end = i
+            while end < n, buffer[end] != 0x0A, buffer[end] != 0x0D { end += 1 }
+            if end > i {
+                line.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<end]))
+                if line.count + data.count > maxEventBytes {
+                    reset()
+                    throw HTTPClientError(.responseTooLarge, "a server-sent event exceeds \(maxEventBytes) bytes")
+                }
+            }
+            if end == n { return }
+            if buffer[end] == 0x0D { skipLF = true }
+            if let event = processLine() { events.append(event) }
+            line.removeAll(keepingCapacity: true)
+            i = end + 1
+        }
     }
 
     /// The stream ended: an event without its final empty line is discarded (no dispatch).

@@ -44,7 +44,7 @@ final class APIStack: Sendable {
         client = try HTTPClient()
         // Ready at once (queue-broker is not a readiness dependency); jobs need the queues declared.
         try await eventually("api-core ready") { try await self.call(.get, "/readyz").status == 200 }
-        try await eventually("queues declared") { try await self.call(.get, "/metrics").text.contains("api_queues_declared 1") }
+        try await eventually("queues declared") { try await self.call(.get, "/metrics").text.contains("\napi_queues_declared 1") }
     }
 
     func stop() async {

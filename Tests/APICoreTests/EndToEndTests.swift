@@ -131,7 +131,7 @@ struct EndToEndTests {
             try await eventually("\(name) ready", timeout: .seconds(30)) { try await stack.call(.get, name, "/readyz").status == 200 }
         }
         try await eventually("api-core queues declared", timeout: .seconds(30)) {
-            try await stack.call(.get, "api-core", "/metrics").text.contains("api_queues_declared 1")
+            try await stack.call(.get, "api-core", "/metrics").text.contains("\napi_queues_declared 1")
         }
 
         // signup → login → save settings.

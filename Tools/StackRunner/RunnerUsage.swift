@@ -25,7 +25,7 @@ public enum RunnerUsage {
           --data-dir PATH        data folder, one subfolder per service (env DATA_DIR; default ./.data)
           --bin-dir PATH         folder with the service executables (default: next to bulkhead)
           --ready-timeout DUR    time for every service to become ready (default 60s)
-          --stop-timeout DUR     SIGTERM-to-SIGKILL grace at shutdown (default 15s)
+          --stop-timeout DUR     SIGTERM-to-SIGKILL grace per shutdown stage (default 15s)
           --upstream-timeout DUR time for an upstream's response head via the ingress (default 120s)
           -h, --help             this text
 

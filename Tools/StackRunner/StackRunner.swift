@@ -9,8 +9,9 @@ import Glibc
 ///
 /// Order of events: check binaries, data folder, internal token and ports; start the ingress;
 /// spawn every service; wait for all `/readyz` (printing the endpoints table once they are);
-/// supervise until a stop request; then stop the ingress, SIGTERM every child, SIGKILL what is
-/// left after `stopTimeout` (or at a second stop request), and return 0. Startup failures
+/// supervise until a stop request; then stop the ingress, then the children in dependency order
+/// (`StackStopper`: worker, api-core and gateway first, then the services they write to; SIGKILL
+/// for what is left of a stage after `stopTimeout` or at a second stop request), and return 0. Startup failures
 /// return 1 after stopping whatever had started.
 public struct StackRunner: Sendable {
     public var options: RunnerOptions
@@ -121,7 +122,8 @@ public struct StackRunner: Sendable {
         }
     }
 
-    /// Stops the ingress, then every child: SIGTERM, then SIGKILL after `stopTimeout` or a second stop request.
+    /// Stops the ingress, then the children in dependency order (`StackStopper`): SIGTERM, then
+    /// SIGKILL for a stage that is not done after `stopTimeout` or at a second stop request.
     ///
     /// The ingress stops accepting at once; its in-flight requests get up to a second on their
     /// own before the children are told to stop (each service drains its in-flight requests on
@@ -137,19 +139,8 @@ public struct StackRunner: Sendable {
         while !ingressDone.isSet && ContinuousClock.now < headStart && stopRequests.count < 2 {
             await ChildProcess.sleep(.milliseconds(10))
         }
-        for s in supervisors { s.beginStop() }
-        let deadline = ContinuousClock.now + options.stopTimeout
-        while supervisors.contains(where: { !$0.isFinished }) && ContinuousClock.now < deadline && stopRequests.count < 2 {
-            await ChildProcess.sleep(.milliseconds(20))
-        }
-        let lingering = supervisors.filter { !$0.isFinished }
-        if !lingering.isEmpty {
-            logger.warning(
-                "killing services that did not stop",
-                ["children": .string(lingering.map(\.service.name).joined(separator: ", ")), "second_signal": .bool(stopRequests.count >= 2)])
-            for s in lingering { s.kill() }
-        }
-        for s in supervisors { await s.waitUntilFinished() }
+        // Writers first (worker, api-core, gateway), then what they write to: see `StackStopper`.
+        await StackStopper(stopTimeout: options.stopTimeout, logger: logger, stopRequests: stopRequests).stop(supervisors)
         await ingressStop.value
         logger.info("stack stopped")
     }

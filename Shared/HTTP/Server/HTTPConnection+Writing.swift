@@ -7,14 +7,24 @@ extension HTTPConnection {
     /// Bytes queued and not yet written.
     var pendingOutbound: Int { outbound.count - outboundOffset }
 
-    /// Queues bytes and writes as much as the socket takes now.
+    /// Queues bytes and writes as much as the socket takes now; for an event stream being
+    /// answered, at the end of the loop's current round instead.
     func enqueue(_ bytes: [UInt8]) {
         if isClosed { return }
+        let wasEmpty = outboundOffset >= outbound.count
         if outbound.isEmpty {
             outbound = bytes
             outboundOffset = 0
         } else {
             outbound.append(contentsOf: bytes)
+        }
+        if case .responding = state, isLongLived, loop.inEventLoop {
+            // An SSE response is written in pieces (head, events, last chunk) that often come
+            // from one run of its task: one send for all of them instead of one each. The
+            // flush runs right after the jobs of this round. One is scheduled when the queue
+            // turns non-empty; while bytes wait, a flush is already due (or EPOLLOUT is awaited).
+            if wasEmpty { loop.execute { [self] in flush() } }
+            return
         }
         flush()
     }
@@ -95,11 +105,25 @@ extension HTTPConnection {
     func writeBody(_ bytes: [UInt8], chunked: Bool) async throws {
         // Connection state is the loop's alone: run on the loop whatever executor the caller
         // prefers, so every resumption inside (after a wait for the slow reader too) lands there.
-        try await withTaskExecutorPreference(loop) { try await self.writeBodyOnLoop(bytes, chunked: chunked) }
+        // When the caller already runs on the loop's thread, the bytes are queued at once
+        // without setting up the preference (nothing suspends before that); only a wait for a
+        // slow reader goes through it.
+        if loop.inEventLoop {
+            try queueBody(bytes, chunked: chunked)
+            if bytes.isEmpty || pendingOutbound <= context.configuration.writeHighWatermark { return }
+            try await withTaskExecutorPreference(loop) { try await self.waitUntilDrainedOnLoop() }
+            return
+        }
+        try await withTaskExecutorPreference(loop) {
+            if !self.loop.inEventLoop { await self.hopToLoop() }
+            try self.queueBody(bytes, chunked: chunked)
+            if bytes.isEmpty { return }
+            try await self.waitUntilDrainedOnLoop()
+        }
     }
 
-    private func writeBodyOnLoop(_ bytes: [UInt8], chunked: Bool) async throws {
-        if !loop.inEventLoop { await hopToLoop() }
+    /// Queues `bytes` (framed when chunked); throws when the stream cannot take them. Loop only.
+    private func queueBody(_ bytes: [UInt8], chunked: Bool) throws {
         if shuttingDown { throw HTTPBodyWriterError.shuttingDown }
         if isClosed { throw HTTPBodyWriterError.connectionClosed }
         if bytes.isEmpty { return }
@@ -116,6 +140,13 @@ extension HTTPConnection {
         } else {
             enqueue(bytes)
         }
+        if isClosed { throw HTTPBodyWriterError.connectionClosed }
+    }
+
+    /// Waits while the backlog is over the high watermark (the slow reader). Re-checks on the
+    /// loop: the backlog may have drained while the task moved there.
+    private func waitUntilDrainedOnLoop() async throws {
+        if !loop.inEventLoop { await hopToLoop() }
         if isClosed { throw HTTPBodyWriterError.connectionClosed }
         if pendingOutbound > context.configuration.writeHighWatermark {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in

@@ -19,6 +19,8 @@ final class APICoreAPI: Sendable {
     let plans: PlanGate
     let metrics: APICoreMetrics
     let logger: Logger
+    /// The settings store's own threads (the bulkhead between settings and AI bookkeeping).
+    let settingsLane = BlockingLane(name: "settings", threads: 2)
 
     init(
         settings: APICoreSettings, jobs: JobStore, usage: UsageStore, settingsStore: SettingsStore, submitBroker: BrokerClient,
@@ -36,7 +38,7 @@ final class APICoreAPI: Sendable {
     }
 
     func register(into router: inout Router) {
-        SettingsRoutes(store: settingsStore).register(into: &router)
+        SettingsRoutes(store: settingsStore, lane: settingsLane).register(into: &router)
         registerJobRoutes(into: &router)
         registerLiveRoutes(into: &router)
         registerUsageRoutes(into: &router)

@@ -80,7 +80,7 @@ public enum APICoreService: ServiceDefinition {
         // queue-broker is away (that is the bulkhead); submissions answer 503 `queue_unavailable`.
         let queuesReady = Atomic<Bool>(false)
         _ = try context.metrics.callbackGauge(
-            "api_queues_declared", help: "1 once api-core's queues are declared on queue-broker (job submission needs them)."
+            "api_queues_declared", help: "Whether api-core's queues are declared on queue-broker (job submission needs them)."
         ) { queuesReady.load(ordering: .relaxed) ? 1 : 0 }
         let queues = QueueSetup(broker: consumerBroker, logger: context.logger)
         let (jobs, usage, logger) = (api.jobs, api.usage, context.logger)
@@ -120,7 +120,10 @@ public enum APICoreService: ServiceDefinition {
                     }
                 },
             ],
-            onShutdown: shutdownClients)
+            onShutdown: { [settingsLane = api.settingsLane] in
+                await shutdownClients()
+                settingsLane.stop()
+            })
     }
 
     /// Bearer access tokens and API keys (`BulkheadAuthenticator`), plus `?access_token=` on

@@ -45,6 +45,7 @@ public enum CacheService: ServiceDefinition {
         CacheRoutes.add(to: &router, store: store, settings: settings, embedder: embedder)
         CounterRoutes.add(to: &router, counters: counters, metrics: metrics)
         let sweepEvery = settings.sweepInterval
+        let slice = settings.maintenanceSlice
         return ServiceParts(
             router: router,
             readiness: [
@@ -63,6 +64,14 @@ public enum CacheService: ServiceDefinition {
                         if expired + idle > 0 {
                             logger.debug("swept", ["expired_entries": .int(expired), "idle_counters": .int(idle)])
                         }
+                    }
+                },
+                {
+                    // Finishes HNSW graph builds in short slices of the store's time: requests
+                    // queued meanwhile run between two slices (the store's queue is FIFO).
+                    while !Task.isCancelled {
+                        let more = await store.maintainIndexes(budget: slice)
+                        try await Task.sleep(for: more ? .milliseconds(1) : .milliseconds(100))
                     }
                 },
             ],

@@ -9,26 +9,28 @@ import Shared
 /// Writes without `If-Match` are accepted (last writer wins).
 struct SettingsRoutes: Sendable {
     let store: SettingsStore
+    /// Settings' own threads for SQLite: AI bookkeeping on `BlockingWork` never queues in front of them.
+    let lane: BlockingLane
     /// Request bodies above this are refused by the server with 413 before any parsing.
     static let bodyLimit = 64 * 1024
 
     func register(into router: inout Router) {
         for (path, scopeOf) in [("/v1/me/settings", Self.userScope), ("/v1/tenant/settings", Self.tenantScope)] {
             let writes = path == "/v1/tenant/settings"
-            router.get(path) { [store] _, context in
+            router.get(path) { [store, lane] _, context in
                 let principal = try Access.require(context, scope: "settings:read")
                 let scope = try scopeOf(principal, false)
-                let entry = try await BlockingWork.run { try store.read(scope) }
+                let entry = try await lane.run { try store.read(scope) }
                 return Self.render(entry)
             }
-            router.put(path, bodyLimit: Self.bodyLimit) { [store] request, context in
+            router.put(path, bodyLimit: Self.bodyLimit) { [store, lane] request, context in
                 let principal = try Access.require(context, scope: "settings:write")
                 let scope = try scopeOf(principal, writes)
                 let expected = try Self.expectedVersion(request)
                 let document = try SettingsDocument.validate(try JSONInput.value(request.body))
-                return try await Self.write(store, scope, expected) { _ in document }
+                return try await Self.write(store, lane, scope, expected) { _ in document }
             }
-            router.patch(path, bodyLimit: Self.bodyLimit) { [store] request, context in
+            router.patch(path, bodyLimit: Self.bodyLimit) { [store, lane] request, context in
                 let principal = try Access.require(context, scope: "settings:write")
                 let scope = try scopeOf(principal, writes)
                 let expected = try Self.expectedVersion(request)
@@ -36,7 +38,7 @@ struct SettingsRoutes: Sendable {
                 guard case .object = patch else {
                     throw HTTPError(.unprocessableContent, code: "invalid_settings", message: "A merge patch for settings must be a JSON object.")
                 }
-                return try await Self.write(store, scope, expected) { current in
+                return try await Self.write(store, lane, scope, expected) { current in
                     let merged = SettingsDocument.mergePatch(JSONInput.parse(current) ?? .object([:]), patch)
                     return try SettingsDocument.validate(merged)
                 }
@@ -62,10 +64,10 @@ struct SettingsRoutes: Sendable {
     }
 
     static func write(
-        _ store: SettingsStore, _ scope: String, _ expected: Int64?, transform: @escaping @Sendable (String) throws -> String
+        _ store: SettingsStore, _ lane: BlockingLane, _ scope: String, _ expected: Int64?, transform: @escaping @Sendable (String) throws -> String
     ) async throws -> HTTPResponse {
         let now = Timestamps.nowMillis()
-        switch try await BlockingWork.run({ try store.write(scope, expectedVersion: expected, now: now, transform: transform) }) {
+        switch try await lane.run({ try store.write(scope, expectedVersion: expected, now: now, transform: transform) }) {
         case .written(let entry):
             return render(entry)
         case .preconditionFailed(let current):

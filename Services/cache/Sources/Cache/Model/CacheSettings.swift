@@ -21,6 +21,15 @@ struct CacheSettings: Sendable {
     var similarityThreshold = (Double(VectorIndexConfiguration.defaultSimilarityThreshold) * 1000).rounded() / 1000
     /// Entries at which a namespace's index switches from exact search to HNSW.
     var hnswThreshold = 20_000
+    /// Largest namespace whose HNSW graph is built at once, inside the store that reaches the
+    /// threshold (about 0.1 s at 512 entries of 384 dimensions); larger ones are built in the
+    /// background in time-bounded slices (`CacheStore.maintainIndexes`), searching exactly meanwhile.
+    var hnswSynchronousBuildLimit = 512
+    /// Entries of a graph under construction that each store adds besides its own (the
+    /// background maintenance does the rest, so a store during a build stays cheap).
+    var hnswBuildStepPerInsert = 1
+    /// Store time one background maintenance slice may take before queued requests run.
+    var maintenanceSlice: Duration = .milliseconds(5)
     /// How often expired entries and idle counters are swept.
     var sweepInterval: Duration = .seconds(60)
     /// Longest vector accepted.
@@ -46,6 +55,8 @@ struct CacheSettings: Sendable {
         maxTTLSeconds = Self.seconds(env.duration("CACHE_MAX_TTL", default: .seconds(d.maxTTLSeconds)))
         similarityThreshold = env.double("CACHE_SIMILARITY_THRESHOLD", default: d.similarityThreshold, range: -1...1)
         hnswThreshold = env.int("CACHE_HNSW_THRESHOLD", default: d.hnswThreshold, range: 1...1_000_000_000)
+        hnswSynchronousBuildLimit = env.int(
+            "CACHE_HNSW_SYNC_BUILD_LIMIT", default: d.hnswSynchronousBuildLimit, range: 0...1_000_000_000)
         sweepInterval = env.duration("CACHE_SWEEP_INTERVAL", default: d.sweepInterval)
         maxCounters = env.int("CACHE_MAX_COUNTERS", default: d.maxCounters, range: 1...100_000_000)
         gatewayURL = env.url("GATEWAY_URL", schemes: ["http", "https"]).map { $0.absoluteString }

@@ -8,6 +8,8 @@ struct NamespaceStats: Sendable, Encodable {
     var index: String
     var indexVectors: Int
     var indexMemoryBytes: Int
+    /// Entries still to add to an HNSW graph under construction (0 when none is being built).
+    var indexBuildBacklog: Int
     var createdAt: Int64
     var hitsExact: Int
     var hitsSemantic: Int
@@ -18,7 +20,7 @@ struct NamespaceStats: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case tenant, namespace, entries, bytes, dimension, index, misses, evictions
-        case indexVectors = "index_vectors", indexMemoryBytes = "index_memory_bytes", createdAt = "created_at"
+        case indexVectors = "index_vectors", indexMemoryBytes = "index_memory_bytes", indexBuildBacklog = "index_build_backlog", createdAt = "created_at"
         case hitsExact = "hits_exact", hitsSemantic = "hits_semantic", hitRatio = "hit_ratio", savedCostMicroUSD = "saved_cost_micro_usd"
     }
 
@@ -31,6 +33,7 @@ struct NamespaceStats: Sendable, Encodable {
         index = ns.index?.kind ?? "exact"
         indexVectors = ns.index?.count ?? 0
         indexMemoryBytes = ns.index?.memoryBytes ?? 0
+        indexBuildBacklog = ns.index?.graphBuildBacklog ?? 0
         createdAt = ns.createdAt
         hitsExact = ns.stats.hitsExact
         hitsSemantic = ns.stats.hitsSemantic
@@ -57,6 +60,7 @@ struct NamespaceStats: Sendable, Encodable {
         try c.encode(index, forKey: .index)
         try c.encode(indexVectors, forKey: .indexVectors)
         try c.encode(indexMemoryBytes, forKey: .indexMemoryBytes)
+        try c.encode(indexBuildBacklog, forKey: .indexBuildBacklog)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(hitsExact, forKey: .hitsExact)
         try c.encode(hitsSemantic, forKey: .hitsSemantic)

@@ -58,7 +58,11 @@ extension CacheStore {
         let before = ns.index.map { ($0.kind, $0.count) }
         let result = body(ns)
         if let (kind, count) = before { indexVectors[kind, default: 0] -= count }
-        if let index = ns.index { indexVectors[index.kind, default: 0] += index.count }
+        if let index = ns.index {
+            indexVectors[index.kind, default: 0] += index.count
+            // A graph build started (or restarted by a removal): the maintenance loop finishes it.
+            if index.graphBuildBacklog > 0 { graphBuilds.insert(ns.id) }
+        }
         return result
     }
 

@@ -7,7 +7,13 @@ import BulkheadObservability
 /// least recently used entries go), then the global ones (the globally least recently used
 /// entries go, whatever their namespace). Expired entries are dropped when a lookup meets
 /// them and by `sweep()`.
+///
+/// The actor runs on its own `StoreExecutor`, never on an HTTP event loop (see there why).
 actor CacheStore {
+    /// The store's serial executor: a dedicated queue, so a busy store never holds an event loop.
+    nonisolated let executor = StoreExecutor(label: "cache-store")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
     let settings: CacheSettings
     let indexConfiguration: VectorIndexConfiguration
     let metrics: CacheMetrics
@@ -30,6 +36,8 @@ actor CacheStore {
     var nextID: UInt64 = 1
     /// What the start-up load found (reported by the stats route).
     var startup: LoadReport?
+    /// Namespaces whose index has an HNSW graph under construction (finished by `maintainIndexes`).
+    var graphBuilds: Set<NamespaceID> = []
 
     init(
         settings: CacheSettings, metrics: CacheMetrics, writer: CacheWriter?, snapshotDirectory: String? = nil, logger: Logger? = nil,
@@ -38,7 +46,9 @@ actor CacheStore {
         self.snapshotDirectory = snapshotDirectory
         self.logger = logger
         self.settings = settings
-        self.indexConfiguration = VectorIndexConfiguration(hnswThreshold: settings.hnswThreshold)
+        self.indexConfiguration = VectorIndexConfiguration(
+            hnswThreshold: settings.hnswThreshold, synchronousBuildLimit: settings.hnswSynchronousBuildLimit,
+            buildStep: settings.hnswBuildStepPerInsert)
         self.metrics = metrics
         self.writer = writer
         self.now = now

@@ -126,7 +126,8 @@ final class ChatService: Sendable {
         let elapsed = ContinuousClock.now - p.start
         metrics.duration.labels(served.model).observe(elapsed)
         metrics.timeToFirstToken.labels(served.model).observe(elapsed)
-        let response = p.call.cacheable ? try? JSONDecoder().decode(JSONValue.self, from: Data(completion.body)) : nil
+        let response = p.call.cacheable
+            ? JSONReader.parse(completion.body) ?? (try? JSONDecoder().decode(JSONValue.self, from: Data(completion.body))) : nil
         await ticket.finish(InferenceOutcome(
             deployment: served.deployment.config.id, usage: usage, costMicroUSD: cost, response: response, timeToFirstToken: elapsed,
             duration: elapsed))
@@ -170,23 +171,34 @@ final class ChatService: Sendable {
         return Started(stream: stream, buffered: buffered)
     }
 
+    /// Shared by every stream's first-token deadline.
+    static let firstTokenWatch = DeadlineWatch()
+
     /// `firstToken` under a deadline: past it the attempt is cancelled (closing its connection)
     /// and fails with `first_token_timeout`, so the call can go elsewhere.
+    ///
+    /// The attempt runs as the only child of a group (so it inherits this task's executor and
+    /// cancellation) and hands its result through a `FirstTokenRace`; the deadline is an entry
+    /// in the shared `DeadlineWatch`, not a sleeping task with a timer per stream.
     static func firstToken(provider: any ChatProvider, request: ProviderRequest, timeout: Duration) async throws -> Started {
-        try await withThrowingTaskGroup(of: Started?.self) { group in
-            group.addTask { try await firstToken(provider: provider, request: request) }
+        let race = FirstTokenRace()
+        let token = firstTokenWatch.add(after: timeout) { race.finish(.failure(FirstTokenRace.TimedOut())) }
+        defer { firstTokenWatch.remove(token) }
+        let result = await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+                do { race.finish(.success(try await firstToken(provider: provider, request: request))) } catch { race.finish(.failure(error)) }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let started = first else {
-                throw ProviderError(kind: .firstTokenTimeout, error: GatewayError(
-                    status: .gatewayTimeout, message: "The upstream model sent no token within \(timeout).", type: "api_error",
-                    code: "first_token_timeout", retryable: true))
-            }
-            return started
+            let result = await race.value()
+            // Past the deadline, cancelling the attempt aborts its upstream request; the group waits for it to unwind.
+            if case .failure(let error) = result, error is FirstTokenRace.TimedOut { group.cancelAll() }
+            return result
         }
+        if case .failure(let error) = result, error is FirstTokenRace.TimedOut {
+            throw ProviderError(kind: .firstTokenTimeout, error: GatewayError(
+                status: .gatewayTimeout, message: "The upstream model sent no token within \(timeout).", type: "api_error",
+                code: "first_token_timeout", retryable: true))
+        }
+        return try result.get()
     }
 
     /// Reads a started stream to its end, handing each piece to `emit`, charging progress on the
@@ -269,9 +281,10 @@ final class ChatService: Sendable {
         metrics.duration.labels(served.model).observe(elapsed)
         var response: JSONValue?
         if p.call.cacheable && keepText && failure == nil && !clientGone {
-            response = try? JSONDecoder().decode(JSONValue.self, from: Data(ChunkEncoder.completion(
+            // Built by the gateway, so always valid JSON: the hand parser reads it.
+            response = JSONReader.parse(ChunkEncoder.completion(
                 id: ChunkEncoder.newID(), created: Int(WallClock.nowSeconds), model: served.model, text: text,
-                finishReason: finishReason ?? "stop", usage: final)))
+                finishReason: finishReason ?? "stop", usage: final))
         }
         await ticket.finish(InferenceOutcome(
             deployment: d.config.id, usage: final, costMicroUSD: cost, response: response,

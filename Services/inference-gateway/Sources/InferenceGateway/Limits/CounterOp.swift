@@ -26,16 +26,33 @@ public struct CounterOp: Codable, Sendable, Equatable {
         self.refillPerSecond = refillPerSecond; self.limit = limit; self.ttlSeconds = ttlSeconds; self.force = force
     }
 
-    /// A token bucket that refills to `capacity` over `period`.
+    /// A token bucket that refills to `capacity` over `period`; values clamped to `CounterBounds`.
     public static func bucket(_ key: String, amount: Int, capacity: Int, per period: Double = 60, force: Bool = false) -> CounterOp {
-        CounterOp(
-            key: key, kind: .bucket, amount: amount, capacity: capacity, refillPerSecond: Double(capacity) / period,
-            ttlSeconds: Int(period) * 2, force: force)
+        let capacity = CounterBounds.capacity(capacity)
+        return CounterOp(
+            key: key, kind: .bucket, amount: amount, capacity: capacity, refillPerSecond: Double(capacity) / max(1, period),
+            ttlSeconds: Int(min(max(1, period), 86_400)) * 2, force: force
+        ).clamped()
     }
 
-    /// A counter whose window lasts `window` seconds from its creation.
+    /// A counter whose window lasts `window` seconds from its creation; values clamped to `CounterBounds`.
     public static func counter(_ key: String, amount: Int, limit: Int?, window: Int, force: Bool = false) -> CounterOp {
-        CounterOp(key: key, kind: .counter, amount: amount, limit: limit, ttlSeconds: max(1, window), force: force)
+        CounterOp(key: key, kind: .counter, amount: amount, limit: limit, ttlSeconds: window, force: force).clamped()
+    }
+
+    /// This op with every value inside what the counter store accepts (`CounterBounds`).
+    func clamped() -> CounterOp {
+        var op = self
+        op.amount = CounterBounds.amount(amount)
+        op.ttlSeconds = CounterBounds.ttlSeconds(ttlSeconds)
+        switch kind {
+        case .bucket:
+            op.capacity = CounterBounds.capacity(capacity ?? 1)
+            op.refillPerSecond = CounterBounds.refill(refillPerSecond ?? 0)
+        case .counter:
+            op.limit = limit.map(CounterBounds.limit)
+        }
+        return op
     }
 
     enum CodingKeys: String, CodingKey {

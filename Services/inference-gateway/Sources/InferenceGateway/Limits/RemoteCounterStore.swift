@@ -10,7 +10,8 @@ struct RemoteCounterStore: CounterStore {
     private struct Body: Encodable { var ops: [CounterOp] }
 
     func apply(_ ops: [CounterOp]) async throws -> CounterApplyResult {
-        let body = try JSONEncoder().encode(Body(ops: ops))
+        // Clamped here too, whoever built the ops: an out-of-range value is a 422 for the whole call.
+        let body = try JSONEncoder().encode(Body(ops: ops.map { $0.clamped() }))
         return try await service.json(CounterApplyResult.self, .post, "/internal/v1/counters/apply", body: Array(body), timeout: timeout)
     }
 }

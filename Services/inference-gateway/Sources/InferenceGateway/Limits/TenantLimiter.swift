@@ -43,7 +43,8 @@ final class TenantLimiter: Sendable {
         let epochDay = Int(now / 86_400)
         let dayWindow = max(1, 86_400 - Int(now) % 86_400)
         let keys = LimitKeys(tenant: principal.tenant, epochDay: epochDay)
-        let concurrency = plan.maxConcurrentJobs * concurrencyPerJob
+        // Saturating: plan values come from auth and may be huge ("unlimited").
+        let concurrency = CounterBounds.product(plan.maxConcurrentJobs, concurrencyPerJob)
 
         // A limit of 0 allows nothing: refuse without a round trip.
         for (name, value) in [(LimitName.requestsPerMinute, plan.requestsPerMinute), (.tokensPerMinute, plan.tokensPerMinute),
@@ -112,6 +113,11 @@ final class TenantLimiter: Sendable {
                 do {
                     _ = try await remote.apply(ops)
                     return
+                } catch let error as InternalServiceClient.StatusError where Self.isRequestBug(error) {
+                    // Sending the same ops again would be refused again.
+                    metrics.limitStoreErrors.inc()
+                    logRequestBug(error, ops: ops)
+                    return
                 } catch {
                     metrics.limitStoreErrors.inc()
                     if attempt == 0 { try? await Task.sleep(for: .milliseconds(200)) }
@@ -133,6 +139,13 @@ final class TenantLimiter: Sendable {
                     logger.info("counter store reachable again; global limits restored")
                 }
                 return (result, .remote)
+            } catch let error as InternalServiceClient.StatusError where Self.isRequestBug(error) {
+                // The store is up and said our request is wrong: a bug here, not an outage. No
+                // degraded mode and no back-off (the next request may be fine); this call is
+                // counted on the local store so the caller is not refused for our mistake.
+                metrics.limitStoreErrors.inc()
+                logRequestBug(error, ops: ops)
+                return (local.applyNow(ops), .local)
             } catch {
                 metrics.limitStoreErrors.inc()
                 metrics.limitsDegraded.set(1)
@@ -150,6 +163,17 @@ final class TenantLimiter: Sendable {
                 status: .serviceUnavailable, message: "Usage limits cannot be checked right now; try again shortly.", type: "api_error",
                 code: "limits_unavailable", headers: [("Retry-After", "1")], retryable: true)
         }
+    }
+
+    /// A 4xx answer other than 408/429: the store refused the request itself (invalid ops).
+    static func isRequestBug(_ error: InternalServiceClient.StatusError) -> Bool {
+        (400..<500).contains(error.status) && error.status != 408 && error.status != 429
+    }
+
+    private func logRequestBug(_ error: InternalServiceClient.StatusError, ops: [CounterOp]) {
+        logger.error("counter store refused the limit request (a gateway bug, not an outage)", [
+            "status": .int(error.status), "ops": .int(ops.count), "error": .string(String(error.body.prefix(300))),
+        ])
     }
 
     private func refusal(

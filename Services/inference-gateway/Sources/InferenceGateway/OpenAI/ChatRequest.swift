@@ -26,9 +26,15 @@ struct ChatRequest: Sendable {
     /// Parses and validates a body; throws OpenAI-shaped 400s naming `param`.
     static func decode(_ body: [UInt8]) throws(GatewayError) -> ChatRequest {
         let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: Data(body)) } catch {
+        // The hand parser takes valid bodies; anything it refuses goes to the decoder, which
+        // either accepts it after all or explains what is wrong.
+        if let parsed = JSONReader.parse(body) {
+            value = parsed
+        } else {
+            do { value = try JSONDecoder().decode(JSONValue.self, from: Data(body)) } catch {
             throw GatewayError.invalid(
                 "We could not parse the JSON body of your request: \(EmbeddingsRoutes.describe(error))", param: nil, code: "invalid_json")
+            }
         }
         guard case .object(var fields) = value else {
             throw GatewayError.invalid("The request body must be a JSON object.", param: nil, code: "invalid_json")

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Synchronization
 
 /// Writes OpenAI `chat.completion.chunk` SSE lines and `chat.completion` objects by hand
 /// (the streaming hot path: no encoder, no dictionaries).
@@ -12,7 +13,16 @@ struct ChunkEncoder {
 
     /// One `data: {chunk}\n\n` line. The first chunk of a stream carries `role: "assistant"`.
     func chunk(role: Bool, content: String?, toolCalls: JSONValue?, finishReason: String?) -> [UInt8] {
-        var w = JSONWriter(capacity: 160 + (content?.utf8.count ?? 0) + model.utf8.count)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + (content?.utf8.count ?? 0) + model.utf8.count)
+        chunk(into: &bytes, role: role, content: content, toolCalls: toolCalls, finishReason: finishReason)
+        return bytes
+    }
+
+    /// Appends one chunk line to `bytes` (the stream path batches several into one write).
+    func chunk(into bytes: inout [UInt8], role: Bool, content: String?, toolCalls: JSONValue?, finishReason: String?) {
+        var w = JSONWriter(taking: &bytes)
+        defer { bytes = w.bytes }
         w.raw("data: ")
         header(&w)
         w.raw(#","choices":[{"index":0,"delta":{"#)
@@ -33,7 +43,6 @@ struct ChunkEncoder {
         w.raw("}]")
         if includeUsage { w.raw(#","usage":null"#) }
         w.raw("}\n\n")
-        return w.bytes
     }
 
     /// The final usage chunk (`choices: []`), with the gateway's cost in `x_bulkhead`
@@ -100,11 +109,25 @@ struct ChunkEncoder {
         return w.bytes
     }
 
-    /// A fresh completion id.
+    /// A fresh completion id: a per-process random key and a counter, mixed (SplitMix64), so ids
+    /// look random and never repeat within a process, without two `getrandom` calls per call.
     static func newID() -> String {
-        var g = SystemRandomNumberGenerator()
-        let a = g.next() as UInt64
-        let b = g.next() as UInt64
+        let n = idCounter.add(1, ordering: .relaxed).newValue
+        let a = mix(idKey.0 &+ n)
+        let b = mix(idKey.1 ^ n)
         return "chatcmpl-" + String(a, radix: 36) + String(b, radix: 36)
+    }
+
+    private static let idKey: (UInt64, UInt64) = {
+        var g = SystemRandomNumberGenerator()
+        return (g.next(), g.next())
+    }()
+    private static let idCounter = Atomic<UInt64>(0)
+
+    private static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -27,9 +27,10 @@ enum OpenAIChunkScanner {
         var usage: TokenUsage?
     }
 
-    /// Scans `bytes` (one SSE `data` payload). Nil: not the common shape, use the decoder.
-    static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Chunk? {
-        var s = Cursor(bytes: bytes)
+    /// Scans `bytes` (one SSE `data` payload, or with `choiceMember: "message"` a whole
+    /// `chat.completion`). Nil: not the common shape, use the decoder.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, choiceMember: StaticString = "delta") -> Chunk? {
+        var s = Cursor(bytes: bytes, choiceMember: choiceMember)
         var chunk = Chunk()
         guard s.consume(UInt8(ascii: "{")) else { return nil }
         if !s.consume(UInt8(ascii: "}")) {
@@ -57,6 +58,8 @@ enum OpenAIChunkScanner {
     /// A position in the chunk's bytes, with the small JSON grammar the scan needs.
     struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
+        /// The member of a choice holding `content`: `delta` in chunks, `message` in completions.
+        let choiceMember: StaticString
         var i = 0
         /// Deeper nesting than this in skipped values is refused (no unbounded recursion).
         static let maxDepth = 64
@@ -279,7 +282,7 @@ enum OpenAIChunkScanner {
             if !consume(UInt8(ascii: "}")) {
                 repeat {
                     guard let key = keyRange() else { return false }
-                    if keyEquals(key, "delta") {
+                    if keyEquals(key, choiceMember) {
                         guard delta(into: &chunk) else { return false }
                     } else if keyEquals(key, "finish_reason") {
                         guard let f = optionalString() else { return false }

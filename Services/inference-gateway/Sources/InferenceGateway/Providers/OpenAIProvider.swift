@@ -17,6 +17,10 @@ struct OpenAIProvider: ChatProvider {
         do { bytes = try await response.body.collect(upTo: Self.maxResponseBytes) } catch {
             throw ProviderError.transport(error, deployment: request.deployment.id)
         }
+        // The body passes through as sent; only the text and usage are read (scanned, or decoded when unusual).
+        if let scanned = bytes.withUnsafeBufferPointer({ OpenAIChunkScanner.scan($0, choiceMember: "message") }) {
+            return ProviderCompletion(body: bytes, usage: scanned.usage, text: scanned.content ?? "")
+        }
         let parsed = try? JSONDecoder().decode(CompletionSummary.self, from: Data(bytes))
         let text = parsed?.choices?.first?.message?.content ?? ""
         return ProviderCompletion(body: bytes, usage: parsed?.usage?.tokenUsage, text: text)
@@ -41,10 +45,10 @@ struct OpenAIProvider: ChatProvider {
             fields.removeValue(forKey: "stream")
             fields.removeValue(forKey: "stream_options")
         }
-        let body: [UInt8]
-        do { body = [UInt8](try JSONEncoder().encode(fields)) } catch {
-            throw ProviderError(kind: .status4xx, error: .invalid("The request could not be encoded.", param: nil))
-        }
+        // Written by hand: `JSONEncoder` over a `JSONValue` tree costs more than the proxying.
+        var writer = JSONWriter(capacity: 1024)
+        writer.object(fields)
+        let body = writer.bytes
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         if stream { headers.add(name: "Accept", value: "text/event-stream") }
