@@ -10,8 +10,9 @@
 enum CounterBounds {
     /// Largest bucket capacity, refill per second and |amount| the store accepts.
     static let maxAmount = 1_000_000_000_000
-    /// Largest counter ceiling the store accepts.
-    static let maxLimit = Int.max / 2
+    /// Largest counter ceiling the store accepts: its range check says `Int.max / 2`, but it
+    /// reads every number as a Double and refuses integers beyond 2^53 ("must be an integer").
+    static let maxLimit = 9_007_199_254_740_992
     /// Longest window or bucket idle time the store accepts.
     static let maxTTLSeconds = 366 * 86_400
 

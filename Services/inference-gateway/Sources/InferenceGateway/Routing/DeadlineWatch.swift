@@ -6,11 +6,13 @@ import Synchronization
 /// Racing each wait against its own `Task.sleep` costs a task, a task group and a dispatch
 /// timer per call, and a cancelled sleep's timer stays queued until its deadline (at 10k
 /// streams/s and a 30 s first-token timeout, 300k of them: memory that grows with load). Here
-/// a call costs one lock and one dictionary entry; one watcher ticks only while deadlines are
-/// pending, every `granularity`, and fires the expired ones. Deadlines fire up to `granularity`
-/// late, which is fine for timeouts measured in hundreds of milliseconds. The watcher ticks on
-/// a dispatch queue of its own, not on Swift's cooperative pool, so a pool kept busy by other
-/// work cannot hold a timeout back.
+/// a call costs one lock and one dictionary entry, and one dispatch timer is armed for the
+/// earliest pending deadline (re-armed only when an earlier one arrives, at most once per
+/// `granularity` after a firing), so a few waiting streams cost a few wake-ups rather than a
+/// tick every `granularity`. Deadlines fire up to `granularity` late, which is fine for
+/// timeouts measured in hundreds of milliseconds. The timer runs on a dispatch queue of its
+/// own, not on Swift's cooperative pool, so a pool kept busy by other work cannot hold a
+/// timeout back.
 ///
 /// ```swift
 /// let token = watch.add(after: .seconds(10)) { abort() }
@@ -25,9 +27,16 @@ final class DeadlineWatch: Sendable {
     private struct State {
         var entries: [UInt64: Entry] = [:]
         var nextToken: UInt64 = 1
-        /// No pending deadline is earlier than this (lets most ticks skip the scan).
-        var earliest: ContinuousClock.Instant?
-        var watching = false
+        /// When the armed timer fires (nil: none armed). Timers armed earlier for later
+        /// instants may still be queued; they find nothing due and arm nothing new.
+        var armed: ContinuousClock.Instant?
+
+        /// Arms for `instant` unless the armed timer fires no later than `granularity` after it.
+        mutating func arm(_ instant: ContinuousClock.Instant, granularity: Duration) -> ContinuousClock.Instant? {
+            if let armed, armed <= instant + granularity { return nil }
+            armed = instant
+            return instant
+        }
     }
 
     private let state = Mutex(State())
@@ -38,22 +47,22 @@ final class DeadlineWatch: Sendable {
         self.granularity = granularity
     }
 
-    /// Runs `action` (on the watcher's task) once `timeout` has passed, unless removed first.
+    /// Runs `action` (on the watcher's queue) once `timeout` has passed, unless removed first.
     func add(after timeout: Duration, _ action: @escaping @Sendable () -> Void) -> UInt64 {
         let deadline = ContinuousClock.now + timeout
-        let (token, start) = state.withLock { s -> (UInt64, Bool) in
+        let granularity = self.granularity
+        let (token, arm) = state.withLock { s -> (UInt64, ContinuousClock.Instant?) in
             let token = s.nextToken
             s.nextToken += 1
             s.entries[token] = Entry(deadline: deadline, action: action)
-            if s.earliest.map({ deadline < $0 }) ?? true { s.earliest = deadline }
-            defer { s.watching = true }
-            return (token, !s.watching)
+            return (token, s.arm(deadline, granularity: granularity))
         }
-        if start { scheduleTick() }
+        if let arm { schedule(at: arm) }
         return token
     }
 
-    /// Forgets a deadline (no effect once it fired).
+    /// Forgets a deadline (no effect once it fired). The armed timer stays: when it fires it
+    /// finds nothing due and re-arms for whatever is left.
     func remove(_ token: UInt64) {
         _ = state.withLock { $0.entries.removeValue(forKey: token) }
     }
@@ -61,40 +70,35 @@ final class DeadlineWatch: Sendable {
     /// Pending deadlines (tests).
     var count: Int { state.withLock { $0.entries.count } }
 
-    private func scheduleTick() {
-        let c = granularity.components
-        let nanos = Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000)
-        queue.asyncAfter(deadline: .now() + .nanoseconds(max(1, nanos))) { self.tick() }
+    private func schedule(at instant: ContinuousClock.Instant) {
+        let c = (instant - ContinuousClock.now).components
+        let nanos = max(0, Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000))
+        queue.asyncAfter(deadline: .now() + .nanoseconds(nanos)) { self.fire(armedFor: instant) }
     }
 
-    /// One tick: fires what is due; schedules the next tick unless nothing is pending.
-    private func tick() {
+    /// A timer went off: fires what is due and arms for the earliest deadline left.
+    private func fire(armedFor instant: ContinuousClock.Instant) {
         let now = ContinuousClock.now
-        let (expired, done) = state.withLock { s -> ([@Sendable () -> Void], Bool) in
+        let granularity = self.granularity
+        let (expired, arm) = state.withLock { s -> ([@Sendable () -> Void], ContinuousClock.Instant?) in
+            if s.armed == instant { s.armed = nil }
             var expired: [@Sendable () -> Void] = []
-            if let earliest = s.earliest, earliest <= now {
-                var next: ContinuousClock.Instant?
-                var fired: [UInt64] = []
-                for (token, e) in s.entries {
-                    if e.deadline <= now {
-                        expired.append(e.action)
-                        fired.append(token)
-                    } else if next.map({ e.deadline < $0 }) ?? true {
-                        next = e.deadline
-                    }
+            var fired: [UInt64] = []
+            var next: ContinuousClock.Instant?
+            for (token, e) in s.entries {
+                if e.deadline <= now {
+                    expired.append(e.action)
+                    fired.append(token)
+                } else if next.map({ e.deadline < $0 }) ?? true {
+                    next = e.deadline
                 }
-                for token in fired { s.entries.removeValue(forKey: token) }
-                s.earliest = next
             }
-            if s.entries.isEmpty {
-                // Stop; the next `add` starts ticking again (decided under the same lock).
-                s.watching = false
-                s.earliest = nil
-                return (expired, true)
-            }
-            return (expired, false)
+            for token in fired { s.entries.removeValue(forKey: token) }
+            // At most one firing per `granularity`, however dense the deadlines.
+            guard let next else { return (expired, nil) }
+            return (expired, s.arm(max(next, now + granularity), granularity: granularity))
         }
         for action in expired { action() }
-        if !done { scheduleTick() }
+        if let arm { schedule(at: arm) }
     }
 }

@@ -60,6 +60,15 @@ struct InternalServiceClient: Sendable {
 
     /// Percent-encodes one path segment (names are validated, this is belt and braces).
     static func segment(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~:"))) ?? s
+        // Fast path for what names almost always are: building the CharacterSet and encoding
+        // cost more than the rest of a worker's stream append.
+        if s.utf8.allSatisfy({ isUnreserved($0) }) { return s }
+        return s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~:"))) ?? s
+    }
+
+    /// ASCII letters, digits and `-._~:`: left as they are by `segment`.
+    private static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
+            || b == 0x3A
     }
 }

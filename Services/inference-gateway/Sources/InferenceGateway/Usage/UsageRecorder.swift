@@ -12,8 +12,10 @@ final class UsageRecorder: Sendable {
     private struct State {
         var buffer: [UsageRecord] = []
         var wake: CheckedContinuation<Void, Never>?
-        /// A wake-up that came while nobody waited (kept so it is not lost).
-        var woken = false
+        /// Number of the current wait; a timer of an older wait has no effect.
+        var waitNumber: UInt64 = 0
+        /// The current wait's interval is over (possibly before the flush loop got to sleep).
+        var intervalOver = false
         var queueReady = false
     }
 
@@ -52,6 +54,9 @@ final class UsageRecorder: Sendable {
 
     /// Records waiting to be sent.
     var pending: Int { state.withLock { $0.buffer.count } }
+
+    /// How many times the flush loop has waited so far (tests: about one per `interval` when idle).
+    var waits: UInt64 { state.withLock { $0.waitNumber } }
 
     /// The flush loop (a background task): creates the queue, then sends batches until cancelled.
     func run() async {
@@ -122,33 +127,51 @@ final class UsageRecorder: Sendable {
     }
 
     /// Sleeps until `interval` passes or 10 records are pending (or the task is cancelled).
+    ///
+    /// The interval timer wakes only the wait it was made for, and only when it really ran out:
+    /// a timer cancelled because the batch filled first must not count as "interval over" for
+    /// the next wait, or every following wait would return at once (a busy loop that starts a
+    /// timer task per turn and keeps a core busy).
     private func waitForWork() async {
-        if state.withLock({ $0.buffer.count >= Self.batchSize }) { return }
+        let number = state.withLock { s -> UInt64? in
+            if s.buffer.count >= Self.batchSize { return nil }
+            s.waitNumber &+= 1
+            s.intervalOver = false
+            return s.waitNumber
+        }
+        guard let number else { return }
         let timer = Task { [interval] in
-            try? await Task.sleep(for: interval)
-            self.wakeUp()
+            do { try await Task.sleep(for: interval) } catch { return }
+            self.intervalEnded(number)
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in
-                    if s.buffer.count >= Self.batchSize || s.woken || Task.isCancelled {
-                        s.woken = false
-                        return true
-                    }
+                    if s.buffer.count >= Self.batchSize || s.intervalOver || Task.isCancelled { return true }
                     s.wake = c
                     return false
                 }
                 if resumeNow { c.resume() }
             }
-        } onCancel: { self.wakeUp() }
+        } onCancel: { self.resumeWaiter() }
         timer.cancel()
     }
 
-    private func wakeUp() {
+    /// The interval of wait `number` is over: wakes it (or lets it return at once if it has not slept yet).
+    private func intervalEnded(_ number: UInt64) {
         let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard let w = s.wake else { s.woken = true; return nil }
-            s.wake = nil
-            return w
+            guard s.waitNumber == number else { return nil }
+            s.intervalOver = true
+            defer { s.wake = nil }
+            return s.wake
+        }
+        c?.resume()
+    }
+
+    private func resumeWaiter() {
+        let c = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            defer { s.wake = nil }
+            return s.wake
         }
         c?.resume()
     }

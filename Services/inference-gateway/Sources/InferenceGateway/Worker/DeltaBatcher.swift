@@ -10,7 +10,7 @@ import Synchronization
 /// one per poll interval.
 final class DeltaBatcher: Sendable {
     /// What the sending task waits for.
-    private enum Wait: Equatable {
+    private enum Wait {
         /// A first pending delta (or the end).
         case firstDelta
         /// The window with this number to end, the batch to fill, or the job to finish.

@@ -43,8 +43,8 @@ struct JobRunner: Sendable {
         metrics.queueWait.observe(Double(max(0, startedAt - job.queuedAt)) / 1000)
 
         // Cancelled while queued, or already finished by an earlier delivery: nothing to run.
-        let history: QueueBrokerClient.EventPage
-        do { history = try await broker.read(stream, after: 0) } catch {
+        let history: QueueBrokerClient.TypePage
+        do { history = try await broker.readTypes(stream, after: 0) } catch {
             logger.warning("job stream unreadable; retrying later", ["job_id": .string(job.jobID)])
             try? await broker.nack(queue, receipt: received.receipt)
             metrics.jobs.labels("retried").inc()
@@ -112,7 +112,8 @@ struct JobRunner: Sendable {
             var after = history.lastID
             while !Task.isCancelled {
                 do {
-                    let page = try await broker.read(stream, after: after, waitSeconds: 20)
+                    // Types only: the page is mostly this job's own deltas.
+                    let page = try await broker.readTypes(stream, after: after, waitSeconds: 20)
                     after = max(after, page.lastID)
                     if page.events.contains(where: { $0.type == AIJobEventType.cancelRequested.rawValue }) {
                         cancelled.store(true, ordering: .relaxed)

@@ -28,6 +28,16 @@ struct QueueBrokerClient: Sendable {
         enum CodingKeys: String, CodingKey { case events, lastID = "last_id" }
     }
 
+    /// A page of events without their data: what watching for one event type needs. The worker's
+    /// cancel watcher reads back every delta the job appends; building each one's JSON tree just
+    /// to look at its type was most of a waiting job's CPU.
+    struct TypePage: Decodable, Sendable {
+        struct Head: Decodable, Sendable { var id: Int64; var type: String? }
+        var events: [Head]
+        var lastID: Int64
+        enum CodingKeys: String, CodingKey { case events, lastID = "last_id" }
+    }
+
     /// A stream event to append.
     struct NewEvent: Encodable, Sendable {
         var type: String
@@ -89,10 +99,20 @@ struct QueueBrokerClient: Sendable {
     /// Events after `after` (0: from the start), waiting up to `waitSeconds` for new ones.
     /// A stream that does not exist yet reads as empty.
     func read(_ key: String, after: Int64, waitSeconds: Int = 0, limit: Int = 1000) async throws -> EventPage {
+        try await readPage(EventPage.self, key, after: after, waitSeconds: waitSeconds, limit: limit) ?? EventPage(events: [], lastID: after)
+    }
+
+    /// `read` without the events' data (ids and types only).
+    func readTypes(_ key: String, after: Int64, waitSeconds: Int = 0, limit: Int = 1000) async throws -> TypePage {
+        try await readPage(TypePage.self, key, after: after, waitSeconds: waitSeconds, limit: limit) ?? TypePage(events: [], lastID: after)
+    }
+
+    /// One page decoded as `Page`; nil for a stream that does not exist yet.
+    private func readPage<Page: Decodable>(_ type: Page.Type, _ key: String, after: Int64, waitSeconds: Int, limit: Int) async throws -> Page? {
         let path = Self.streamPath(key) + "?after=\(after)&limit=\(limit)&wait_seconds=\(waitSeconds)"
         let (status, bytes) = try await service.send(.get, path, timeout: .seconds(waitSeconds + 10))
-        if status == 404 { return EventPage(events: [], lastID: after) }
+        if status == 404 { return nil }
         guard status == 200 else { throw InternalServiceClient.StatusError(status: status, body: String(decoding: bytes.prefix(300), as: UTF8.self)) }
-        return try JSONDecoder().decode(EventPage.self, from: Data(bytes))
+        return try JSONDecoder().decode(Page.self, from: Data(bytes))
     }
 }
