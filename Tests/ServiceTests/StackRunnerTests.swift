@@ -562,6 +562,15 @@ struct StackRunnerTests {
             if let pid = row.split(separator: " ").last.flatMap({ pid_t($0) }) { childPIDs.append(pid) }
         }
         #expect(childPIDs.count == StackService.all.count)
+        // The AI job worker runs at a lower CPU priority than the core services.
+        for service in StackService.all {
+            let row = try #require(table.split(separator: "\n").first { $0.hasPrefix(service.name + " ") })
+            guard let pid = row.split(separator: " ").last.flatMap({ pid_t($0) }) else { continue }
+            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            // Fields after the command's closing parenthesis: state is field 3, nice is field 19.
+            let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+            #expect(fields[16] == (service == .inferenceWorker ? "10" : "0"), "nice of \(service.name)")
+        }
 
         let c = try RawConnection(port: ingressPort)
         try c.send("GET /internal/health HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -31,6 +31,7 @@ public enum ChildTrampoline {
         }
         // The runner may have died between spawning us and the prctl: then nobody would signal us.
         if getppid() != parent { return 1 }
+        lowerPriorityIfAsked(executable)
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
         execv(executable, argv)
         let code = errno
@@ -46,6 +47,16 @@ public enum ChildTrampoline {
         guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "prctl") else { return false }
         let prctl = unsafeBitCast(symbol, to: Prctl.self)
         return prctl(prSetPdeathsig, UInt(signal), 0, 0, 0) == 0
+    }
+
+    /// `BULKHEAD_NICE` (set per process by `StackService.extraEnvironment`): the AI job worker
+    /// runs at a lower CPU priority, so on one shared machine the core services' requests win the
+    /// CPU when both want it. Set before exec, so every thread the service starts inherits it.
+    static func lowerPriorityIfAsked(_ executable: String) {
+        guard let raw = getenv("BULKHEAD_NICE"), let value = Int32(String(cString: raw)), value > 0 else { return }
+        if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(value, 19)) != 0 {
+            report("cannot lower the CPU priority of \(executable): \(String(cString: strerror(errno)))")
+        }
     }
 
     private static func report(_ message: String) {

@@ -40,7 +40,8 @@ public struct StackService: Sendable, Hashable, CustomStringConvertible {
     /// The inference-gateway executable in worker mode: drains api-core's AI job queue.
     public static let inferenceWorker = StackService(
         name: "inference-worker", executable: "inference-gateway", portOffset: 7, urlVariable: "GATEWAY_WORKER_URL",
-        extraEnvironment: ["GATEWAY_MODE": "worker"])
+        // Nice 10: on one machine, logins and settings win the CPU over AI job bookkeeping.
+        extraEnvironment: ["GATEWAY_MODE": "worker", "BULKHEAD_NICE": "10"])
 
     /// Every process, in port order (8080...8087).
     public static let all: [StackService] = [apiCore, auth, inferenceGateway, queueBroker, cache, metrics, autoscaler, inferenceWorker]
