@@ -13,24 +13,6 @@ import Glibc
 /// simulator model and api-core, each its own executable on a free port with its own data dir.
 @Suite("api-core end to end (real processes)")
 struct EndToEndTests {
-    static var binDirectory: String {
-        if let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"] { return dir }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return (exe as NSString).deletingLastPathComponent
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     /// A simulator model slow enough to resume mid-stream and cancel while running, fast enough for a test.
     static let catalog = """
         {"models": [
@@ -56,9 +38,9 @@ struct EndToEndTests {
         init() throws { client = try HTTPClient() }
 
         func start(_ name: String, _ extra: [String: String], arguments: [String] = []) throws {
-            let path = EndToEndTests.binDirectory + "/" + name
+            let path = TestBinaries.directory + "/" + name
             try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: build first (scripts/test does)")
-            let port = try EndToEndTests.freePort()
+            let port = TestBinaries.freePort()
             var env = [
                 "HOST": "127.0.0.1", "PORT": String(port), "BULKHEAD_INTERNAL_TOKEN": token, "DATA_DIR": directory + "/" + name,
                 "LOOP_THREADS": "1", "LOG_LEVEL": "warning", "ACCESS_LOG": "false", "PATH": "/usr/bin:/bin",

@@ -12,16 +12,6 @@ import Glibc
 @Suite struct CacheTextLookupTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Built products: `BULKHEAD_BIN_DIR` (scripts/test sets it), else next to the test binary.
-    static var binDirectory: String {
-        if let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"], !dir.isEmpty { return dir }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        // The test binary may sit inside an .xctest bundle.
-        while dir.path.contains(".xctest") { dir = dir.deletingLastPathComponent() }
-        return dir.path
-    }
-
     static func modelDirectory() throws -> String {
         var env = ProcessInfo.processInfo.environment
         if env[ModelDirectory.environmentVariable] == nil {
@@ -34,22 +24,10 @@ import Glibc
         return try ModelDirectory.resolve(environment: env)
     }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test(.timeLimit(.minutes(2))) func textStoresAndLookupsGoThroughTheGatewaysEmbeddings() async throws {
-        let path = Self.binDirectory + "/inference-gateway"
+        let path = TestBinaries.directory + "/inference-gateway"
         try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (scripts/test does)")
-        let port = Self.freePort()
+        let port = TestBinaries.freePort()
         let gateway = try TestProcess(
             path: path,
             environment: [

@@ -11,26 +11,6 @@ import Glibc
 /// and a bad file keeps the old catalog.
 @Suite("Core: SIGHUP reload (process)")
 struct CoreReloadProcessTests {
-    static var binary: String? {
-        let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"]
-            ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map { ($0 as NSString).deletingLastPathComponent })
-            ?? ""
-        let path = dir + "/inference-gateway"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     static func catalog(_ name: String, ttft: Int) -> String {
         TestCatalog.catalog([
             #"{"name":"\#(name)","deployments":[{"id":"\#(name)-sim","provider":"simulator","simulator":{"ttft_ms":\#(ttft),"output_tokens":8}}]}"#
@@ -44,14 +24,14 @@ struct CoreReloadProcessTests {
         return (json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
     }
 
-    @Test(.enabled(if: binary != nil, "needs the inference-gateway executable (swift build)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: TestBinaries.path("inference-gateway") != nil, "needs the inference-gateway executable (swift build)"), .timeLimit(.minutes(1)))
     func sighupReloadsWithoutDroppingInFlightRequests() async throws {
-        let bin = try #require(Self.binary)
+        let bin = try #require(TestBinaries.path("inference-gateway"))
         let dir = NSTemporaryDirectory() + "gw-hup-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/catalog.json"
         try Data(Self.catalog("before", ttft: 700).utf8).write(to: URL(fileURLWithPath: path))
-        let port = Self.freePort()
+        let port = TestBinaries.freePort()
         let process = try TestProcess(path: bin, environment: [
             "HOST": "127.0.0.1", "PORT": String(port), "DATA_DIR": dir, "BULKHEAD_INTERNAL_TOKEN": "t", "LOG_LEVEL": "warning",
             "ACCESS_LOG": "false", "LOOP_THREADS": "1", "GATEWAY_CATALOG": path,

@@ -12,27 +12,9 @@ import Glibc
 /// counters, so a tenant's plan limit holds in total, not per process.
 @Suite("Limits: two gateway processes", .serialized)
 struct LimitsMultiProcessTests {
-    static var binDirectory: String {
-        if let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"] { return dir }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return (exe as NSString).deletingLastPathComponent
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test(.timeLimit(.minutes(1)))
     func aTenantsRequestLimitHoldsInTotalAcrossTwoGateways() async throws {
-        let path = Self.binDirectory + "/inference-gateway"
+        let path = TestBinaries.directory + "/inference-gateway"
         try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (scripts/test does)")
         let auth = try await TenancyTest.startAuth()
         let cache = try await ServiceHost.start(CacheService.self, environment: TenancyTest.environment())
@@ -41,7 +23,7 @@ struct LimitsMultiProcessTests {
 
         var gateways: [(TestProcess, Int)] = []
         for _ in 0..<2 {
-            let port = Self.freePort()
+            let port = TestBinaries.freePort()
             let process = try TestProcess(path: path, environment: [
                 "HOST": "127.0.0.1", "PORT": String(port), "BULKHEAD_INTERNAL_TOKEN": TenancyTest.internalToken,
                 "DATA_DIR": NSTemporaryDirectory() + "gw-replica-\(UUID().uuidString)", "LOOP_THREADS": "1", "LOG_LEVEL": "warning",

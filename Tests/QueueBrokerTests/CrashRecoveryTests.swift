@@ -8,24 +8,6 @@ import Testing
 /// it answered is delivered after a restart on the same DATA_DIR.
 @Suite("Queue broker crash recovery")
 struct CrashRecoveryTests {
-    static func binary() -> String? {
-        let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"] ?? FileManager.default.currentDirectoryPath + "/.build/debug"
-        let path = dir + "/queue-broker"
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     static func start(_ bin: String, port: Int, dataDir: String) throws -> TestProcess {
         try TestProcess(path: bin, environment: [
             "HOST": "127.0.0.1", "PORT": "\(port)", "DATA_DIR": dataDir, "BULKHEAD_INTERNAL_TOKEN": BrokerClient.token,
@@ -43,9 +25,9 @@ struct CrashRecoveryTests {
     }
 
     @Test func sigkillDuringLoadLosesNoAnsweredSend() async throws {
-        let bin = try #require(Self.binary(), "queue-broker binary not found; set BULKHEAD_BIN_DIR")
+        let bin = try #require(TestBinaries.path("queue-broker"), "queue-broker binary not found; set BULKHEAD_BIN_DIR")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("qb-crash-\(UUID().uuidString)").path
-        let port = Self.freePort()
+        let port = TestBinaries.freePort()
         let client = try HTTPClient()
         defer { Task { await client.shutdown() } }
         let c = BrokerClient(port: port, client: client)

@@ -12,30 +12,11 @@ import Glibc
 struct ExecutablesTests {
     static let names = ["api-core", "auth", "inference-gateway", "queue-broker", "cache", "metrics", "autoscaler"]
 
-    /// Built products live next to the test binary (`swift build` builds them; scripts/test does).
-    static var binDirectory: String {
-        if let dir = ProcessInfo.processInfo.environment["BULKHEAD_BIN_DIR"] { return dir }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        return (exe as NSString).deletingLastPathComponent
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     @Test(arguments: names)
     func executableStartsServesAndStopsCleanly(name: String) async throws {
-        let path = Self.binDirectory + "/" + name
+        let path = TestBinaries.directory + "/" + name
         try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (scripts/test does)")
-        let port = try Self.freePort()
+        let port = TestBinaries.freePort()
         let secret = "internal-\(UUID().uuidString)"
         let process = try TestProcess(
             path: path,

@@ -65,10 +65,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -102,24 +99,11 @@ enum OpenAPIDocument {
         "summary": "Replace the document.",
         "parameters": [
           {
-            "name": "If-Match",
-            "in": "header",
-            "required": false,
-            "schema": {
-              "type": "string"
-            },
-            "description": "The ETag last read; a mismatch answers 412 `precondition_failed`. Without it the write is unconditional."
+            "$ref": "#/components/parameters/IfMatch"
           }
         ],
         "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/Settings"
-              }
-            }
-          }
+          "$ref": "#/components/requestBodies/SettingsDocument"
         },
         "responses": {
           "200": {
@@ -133,10 +117,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -181,10 +162,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -218,29 +196,11 @@ enum OpenAPIDocument {
         "summary": "JSON Merge Patch (RFC 7396): null removes a member, objects merge.",
         "parameters": [
           {
-            "name": "If-Match",
-            "in": "header",
-            "required": false,
-            "schema": {
-              "type": "string"
-            },
-            "description": "The ETag last read; a mismatch answers 412 `precondition_failed`. Without it the write is unconditional."
+            "$ref": "#/components/parameters/IfMatch"
           }
         ],
         "requestBody": {
-          "required": true,
-          "content": {
-            "application/merge-patch+json": {
-              "schema": {
-                "type": "object"
-              }
-            },
-            "application/json": {
-              "schema": {
-                "type": "object"
-              }
-            }
-          }
+          "$ref": "#/components/requestBodies/SettingsMergePatch"
         },
         "responses": {
           "200": {
@@ -254,10 +214,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -302,10 +259,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -351,10 +305,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -388,24 +339,11 @@ enum OpenAPIDocument {
         "summary": "Replace the document.",
         "parameters": [
           {
-            "name": "If-Match",
-            "in": "header",
-            "required": false,
-            "schema": {
-              "type": "string"
-            },
-            "description": "The ETag last read; a mismatch answers 412 `precondition_failed`. Without it the write is unconditional."
+            "$ref": "#/components/parameters/IfMatch"
           }
         ],
         "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/Settings"
-              }
-            }
-          }
+          "$ref": "#/components/requestBodies/SettingsDocument"
         },
         "responses": {
           "200": {
@@ -419,10 +357,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -467,10 +402,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -504,29 +436,11 @@ enum OpenAPIDocument {
         "summary": "JSON Merge Patch (RFC 7396): null removes a member, objects merge.",
         "parameters": [
           {
-            "name": "If-Match",
-            "in": "header",
-            "required": false,
-            "schema": {
-              "type": "string"
-            },
-            "description": "The ETag last read; a mismatch answers 412 `precondition_failed`. Without it the write is unconditional."
+            "$ref": "#/components/parameters/IfMatch"
           }
         ],
         "requestBody": {
-          "required": true,
-          "content": {
-            "application/merge-patch+json": {
-              "schema": {
-                "type": "object"
-              }
-            },
-            "application/json": {
-              "schema": {
-                "type": "object"
-              }
-            }
-          }
+          "$ref": "#/components/requestBodies/SettingsMergePatch"
         },
         "responses": {
           "200": {
@@ -540,10 +454,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -588,10 +499,7 @@ enum OpenAPIDocument {
             },
             "headers": {
               "ETag": {
-                "description": "Strong tag of the document's version, e.g. \"3\".",
-                "schema": {
-                  "type": "string"
-                }
+                "$ref": "#/components/headers/ETag"
               }
             }
           },
@@ -2689,6 +2597,52 @@ enum OpenAPIDocument {
         "in": "query",
         "name": "access_token",
         "description": "Only on /v1/stream (WebSocket)."
+      }
+    },
+    "parameters": {
+      "IfMatch": {
+        "name": "If-Match",
+        "in": "header",
+        "required": false,
+        "schema": {
+          "type": "string"
+        },
+        "description": "The ETag last read; a mismatch answers 412 `precondition_failed`. Without it the write is unconditional."
+      }
+    },
+    "headers": {
+      "ETag": {
+        "description": "Strong tag of the document's version, e.g. \"3\".",
+        "schema": {
+          "type": "string"
+        }
+      }
+    },
+    "requestBodies": {
+      "SettingsDocument": {
+        "required": true,
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Settings"
+            }
+          }
+        }
+      },
+      "SettingsMergePatch": {
+        "required": true,
+        "content": {
+          "application/merge-patch+json": {
+            "schema": {
+              "type": "object"
+            }
+          },
+          "application/json": {
+            "schema": {
+              "type": "object"
+            }
+          }
+        }
       }
     }
   }
