@@ -1,3 +1,4 @@
+import Shared
 import BulkheadHTTP
 
 /// `POST .../messages` and each item of a batch.
