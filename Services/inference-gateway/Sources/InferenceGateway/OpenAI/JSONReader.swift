@@ -96,69 +96,7 @@ enum JSONReader {
         /// At an opening quote: the unescaped string, nil if malformed or not valid UTF-8.
         mutating func string() -> String? {
             i += 1
-            let start = i
-            var ascii = true
-            while i < bytes.count {
-                let b = bytes[i]
-                if b == 0x22 {
-                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<i])
-                    i += 1
-                    return ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
-                }
-                if b == 0x5C { break }
-                if b < 0x20 { return nil }
-                if b >= 0x80 { ascii = false }
-                i += 1
-            }
-            var out: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<i]))
-            while i < bytes.count {
-                let b = bytes[i]
-                i += 1
-                if b == 0x22 { return String(validating: out, as: UTF8.self) }
-                if b < 0x20 { return nil }
-                guard b == 0x5C else { out.append(b); continue }
-                guard i < bytes.count else { return nil }
-                let e = bytes[i]
-                i += 1
-                switch e {
-                case 0x22, 0x5C, 0x2F: out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var scalar = hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard bytes.count - i >= 2, bytes[i] == 0x5C, bytes[i + 1] == UInt8(ascii: "u") else { return nil }
-                        i += 2
-                        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(scalar) {
-                        return nil
-                    }
-                    guard let u = Unicode.Scalar(scalar), let encoded = UTF8.encode(u) else { return nil }
-                    out.append(contentsOf: encoded)
-                default: return nil
-                }
-            }
-            return nil
-        }
-
-        private mutating func hex4() -> UInt32? {
-            guard bytes.count - i >= 4 else { return nil }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let c = bytes[i]
-                i += 1
-                switch c {
-                case 0x30...0x39: v = v << 4 | UInt32(c - 0x30)
-                case 0x41...0x46: v = v << 4 | UInt32(c - 0x41 + 10)
-                case 0x61...0x66: v = v << 4 | UInt32(c - 0x61 + 10)
-                default: return nil
-                }
-            }
-            return v
+            return JSONStringDecoding.string(bytes, &i, invalidUTF8: .refuse)
         }
 
         /// RFC 8259 number grammar; small integers directly, the rest through `Double(_:)`.

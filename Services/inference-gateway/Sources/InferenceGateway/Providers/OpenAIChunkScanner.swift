@@ -128,76 +128,11 @@ enum OpenAIChunkScanner {
             return false
         }
 
-        /// A JSON string value (after whitespace), unescaped.
+        /// A JSON string value (after whitespace), unescaped. Bytes that are not UTF-8 become
+        /// U+FFFD rather than failing the chunk (what the provider sent keeps streaming).
         mutating func string() -> String? {
             guard consume(UInt8(ascii: "\"")) else { return nil }
-            let start = i
-            // Fast path: no escapes, one copy into the String.
-            while i < bytes.count {
-                let b = bytes[i]
-                if b == 0x22 {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-                    i += 1
-                    return s
-                }
-                if b == 0x5C { break }
-                if b < 0x20 { return nil }
-                i += 1
-            }
-            var out: [UInt8] = []
-            out.reserveCapacity(i - start + 16)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
-            while i < bytes.count {
-                let b = bytes[i]
-                i += 1
-                if b == 0x22 { return String(decoding: out, as: UTF8.self) }
-                if b < 0x20 { return nil }
-                guard b == 0x5C else { out.append(b); continue }
-                guard i < bytes.count else { return nil }
-                let e = bytes[i]
-                i += 1
-                switch e {
-                case 0x22, 0x5C, 0x2F: out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var scalar = hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        // A high surrogate must be followed by an escaped low one.
-                        guard i + 1 < bytes.count, bytes[i] == 0x5C, bytes[i + 1] == UInt8(ascii: "u") else { return nil }
-                        i += 2
-                        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(scalar) {
-                        return nil
-                    }
-                    guard let u = Unicode.Scalar(scalar) else { return nil }
-                    out.append(contentsOf: UTF8.encode(u)!)
-                default: return nil
-                }
-            }
-            return nil
-        }
-
-        private mutating func hex4() -> UInt32? {
-            guard bytes.count - i >= 4 else { return nil }
-            var v: UInt32 = 0
-            for _ in 0..<4 {
-                let c = bytes[i]
-                i += 1
-                let d: UInt32
-                switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: return nil
-                }
-                v = v << 4 | d
-            }
-            return v
+            return JSONStringDecoding.string(bytes, &i, invalidUTF8: .replace)
         }
 
         /// A string or null (what `String?` decodes); nil result = not one of those.
