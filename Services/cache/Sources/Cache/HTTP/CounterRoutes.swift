@@ -69,7 +69,7 @@ enum CounterRoutes {
             rate = r
         case .counter:
             if op.capacity != nil || op.refillPerSecond != nil { throw bad(op.capacity != nil ? "capacity" : "refill_per_second", "applies to buckets only") }
-            if let l = op.limit, !(0...Int.max / 2).contains(l) { throw bad("limit", "must be ≥ 0") }
+            if let l = op.limit, l < 0 { throw bad("limit", "must be ≥ 0") }
         }
         return CounterOp(
             key: op.key, kind: kind, amount: op.amount, capacity: capacity, refillPerSecond: rate, limit: op.limit,

@@ -95,8 +95,13 @@ extension KeyedDecodingContainer {
     /// "must be an integer" naming the field (Foundation reports it as invalid JSON otherwise).
     func integer(_ key: Key) throws -> Int? {
         guard let d = try decodeIfPresent(Double.self, forKey: key) else { return nil }
-        guard d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else {
+        guard d == d.rounded() else {
             throw DecodingError.typeMismatch(Int.self, .init(codingPath: codingPath + [key], debugDescription: "not an integer"))
+        }
+        // Numbers are read as Double: beyond 2^53 they are no longer exact, so they are refused.
+        guard abs(d) <= 9_007_199_254_740_992 else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath + [key], debugDescription: "integers are accepted up to 2^53 (9007199254740992) in magnitude"))
         }
         return Int(d)
     }
