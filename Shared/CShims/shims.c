@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <spawn.h>
+#include <pthread.h>
 
 const int BH_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 const int BH_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
@@ -127,4 +128,11 @@ int bh_peer_address(int fd, char *buf, int buflen) {
 
 int bh_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int bh_set_thread_name(const char *name) {
+    char short_name[16];
+    strncpy(short_name, name, 15);
+    short_name[15] = 0;
+    return pthread_setname_np(pthread_self(), short_name);
 }

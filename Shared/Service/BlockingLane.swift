@@ -1,3 +1,4 @@
+import BulkheadHTTP
 import Dispatch
 import Foundation
 import Synchronization
@@ -23,13 +24,17 @@ public final class BlockingLane: Sendable {
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
 
-    /// Starts `threads` threads named `bulkhead-<name>-<n>`; they run until `stop()`.
+    /// Starts `threads` threads named `<name>-<n>`; they run until `stop()`.
     public init(name: String, threads: Int = 2) {
         self.name = name
         threadCount = max(1, threads)
         for n in 0..<threadCount {
-            let thread = Thread { [self] in self.serve() }
-            thread.name = "bulkhead-\(name)-\(n)"
+            let threadName = "\(name)-\(n)"
+            let thread = Thread { [self] in
+                ThreadName.setCurrent(threadName)
+                self.serve()
+            }
+            thread.name = threadName
             thread.start()
         }
     }

@@ -567,9 +567,11 @@ struct StackRunnerTests {
             let row = try #require(table.split(separator: "\n").first { $0.hasPrefix(service.name + " ") })
             guard let pid = row.split(separator: " ").last.flatMap({ pid_t($0) }) else { continue }
             let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-            // Fields after the command's closing parenthesis: state is field 3, nice is field 19.
+            // Fields after the command's closing parenthesis: state is field 3, nice is field 19,
+            // the scheduling policy field 41 (5 = SCHED_IDLE, 0 = SCHED_OTHER).
             let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
             #expect(fields[16] == (service == .inferenceWorker ? "10" : "0"), "nice of \(service.name)")
+            #expect(fields[38] == (service == .inferenceWorker ? "5" : "0"), "scheduling policy of \(service.name)")
         }
 
         let c = try RawConnection(port: ingressPort)

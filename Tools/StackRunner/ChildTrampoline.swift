@@ -32,6 +32,7 @@ public enum ChildTrampoline {
         // The runner may have died between spawning us and the prctl: then nobody would signal us.
         if getppid() != parent { return 1 }
         lowerPriorityIfAsked(executable)
+        applySchedulingPolicyIfAsked(executable)
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
         execv(executable, argv)
         let code = errno
@@ -56,6 +57,28 @@ public enum ChildTrampoline {
         guard let raw = getenv("BULKHEAD_NICE"), let value = Int32(String(cString: raw)), value > 0 else { return }
         if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, min(value, 19)) != 0 {
             report("cannot lower the CPU priority of \(executable): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// `SCHED_IDLE` and `SCHED_BATCH` from `<sched.h>` (only exported with `_GNU_SOURCE`).
+    static let schedulingPolicies: [String: Int32] = ["idle": 5, "batch": 3]
+
+    /// `BULKHEAD_SCHED_POLICY=idle` (the stack sets it for the AI job worker): the process runs
+    /// in Linux's idle scheduling class. Nice only shares the CPU out by weight: a woken core
+    /// thread still waits for a busy worker thread's time slice to end (up to a few ms with
+    /// EEVDF on 2 cores), which is what settings' p99 showed under AI load. A normal thread that
+    /// wakes preempts an idle-class one at once; the worker still gets every cycle the core
+    /// services leave, which on a machine running both is nearly all of them.
+    static func applySchedulingPolicyIfAsked(_ executable: String) {
+        guard let raw = getenv("BULKHEAD_SCHED_POLICY") else { return }
+        let name = String(cString: raw)
+        guard let policy = schedulingPolicies[name] else {
+            if !name.isEmpty && name != "normal" { report("BULKHEAD_SCHED_POLICY: expected idle, batch or normal, got \(name); left as is") }
+            return
+        }
+        var param = sched_param(sched_priority: 0)
+        if sched_setscheduler(0, policy, &param) != 0 {
+            report("cannot set the \(name) scheduling policy for \(executable): \(String(cString: strerror(errno)))")
         }
     }
 

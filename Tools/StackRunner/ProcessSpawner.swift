@@ -1,3 +1,4 @@
+import BulkheadHTTP
 import Dispatch
 import Foundation
 import Synchronization
@@ -42,8 +43,11 @@ public final class ProcessSpawner: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
 
     private init() {
-        let thread = Thread { [self] in self.serve() }
-        thread.name = "bulkhead-spawner"
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("stack-spawner")
+            self.serve()
+        }
+        thread.name = "stack-spawner"
         thread.start()
     }
 

@@ -40,8 +40,9 @@ public struct StackService: Sendable, Hashable, CustomStringConvertible {
     /// The inference-gateway executable in worker mode: drains api-core's AI job queue.
     public static let inferenceWorker = StackService(
         name: "inference-worker", executable: "inference-gateway", portOffset: 7, urlVariable: "GATEWAY_WORKER_URL",
-        // Nice 10: on one machine, logins and settings win the CPU over AI job bookkeeping.
-        extraEnvironment: ["GATEWAY_MODE": "worker", "BULKHEAD_NICE": "10"])
+        // Idle scheduling class (and nice 10 where that is refused): on one machine, logins and
+        // settings win the CPU over AI job bookkeeping at once (see ChildTrampoline).
+        extraEnvironment: ["GATEWAY_MODE": "worker", "BULKHEAD_NICE": "10", "BULKHEAD_SCHED_POLICY": "idle"])
 
     /// Every process, in port order (8080...8087).
     public static let all: [StackService] = [apiCore, auth, inferenceGateway, queueBroker, cache, metrics, autoscaler, inferenceWorker]

@@ -144,6 +144,34 @@ def env_of(pid):
     return out
 
 
+POLICIES = {0: "normal", 1: "FIFO", 2: "RR", 3: "batch", 5: "idle", 6: "deadline"}
+
+
+def scheduling_of(pid):
+    """(policy name, nice) of a process's main thread, from /proc/<pid>/stat; None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return POLICIES.get(int(fields[38]), fields[38]), int(fields[16])
+
+
+def store_commits(stack):
+    """queue-broker's (fsynced, deferred, checkpoints) commit counters from its /metrics."""
+    s, p, _ = Conn(stack.ports["queue-broker"], timeout=5).call("GET", "/metrics")
+    out = {"immediate": 0, "deferred": 0, "syncs": 0}
+    if s != 200:
+        return out
+    for line in p.decode(errors="replace").splitlines():
+        for key, prefix in (("immediate", 'queue_store_commits{fsync="immediate"}'), ("deferred", 'queue_store_commits{fsync="deferred"}'),
+                            ("syncs", "queue_store_deferred_syncs ")):
+            if line.startswith(prefix):
+                out[key] = int(float(line.split()[-1]))
+    return out
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -668,6 +696,8 @@ def main():
     try:
         stack.start()
         reniced = renice(stack, args.nice)
+        scheduling = {name: scheduling_of(pid) for name, pid in stack.pids().items() if name in STACK_NAMES}
+        broker_env = env_of(stack.pids().get("queue-broker", 0))
         tenant, emails = setup_tenant(stack, args.users)
         users = login_all(stack, emails)
         say(f"tenant {tenant}: {len(users)} users")
@@ -727,9 +757,12 @@ def main():
                 samples_busy.append(worker_in_flight(stack))
 
         sampler = threading.Thread(target=sample, daemon=True)
+        commits_before = store_commits(stack)
         sampler.start()
         run_open_loop(stack, users, args.duration, rates, loaded_rec, seed=2)
         loaded_cpu = cpu.stop()
+        commits_after = store_commits(stack)
+        commits = {k: commits_after[k] - commits_before[k] for k in commits_after}
         stop_sampling.set()
         end_q = queue_stats(stack)
         end_busy = worker_in_flight(stack)
@@ -760,7 +793,8 @@ def main():
         "## Method",
         "",
         f"The whole stack from `bulkhead run` (eight processes: api-core, auth with production scrypt N=2^15, queue-broker "
-        f"with `QUEUE_SYNCHRONOUS=full`, cache, metrics, autoscaler, the gateway and the AI job worker with "
+        f"with `QUEUE_SYNCHRONOUS={broker_env.get('QUEUE_SYNCHRONOUS', 'full')}` and "
+        f"`STREAM_SYNC_INTERVAL={broker_env.get('STREAM_SYNC_INTERVAL', '250ms')}`, cache, metrics, autoscaler, the gateway and the AI job worker with "
         f"`GATEWAY_WORKER_CONCURRENCY={args.worker_concurrency}`) on this machine, `LOG_LEVEL=warning ACCESS_LOG=false`. "
         f"One tenant, {args.users} users. The driver calls the services on their own ports (not through the ingress) "
         f"with an open-loop load: every request leaves at its scheduled time whatever the earlier ones are doing "
@@ -773,6 +807,9 @@ def main():
         f"(≈ {args.ttft_ms / 1000 + args.output_tokens / args.tokens_per_second:.1f} s per job, not cacheable), so the worker stays saturated "
         f"for minutes; once every worker slot is busy, the same {args.duration:g} s load, while {args.followers} SSE "
         f"followers (a separate process) watch jobs' `/v1/jobs/{{id}}/events` streams to their end, one job after another.",
+        "",
+        "CPU scheduling of the stack's processes (policy, nice; as `bulkhead run` set it): "
+        + ", ".join(f"{n} {v[0]} {v[1]}" for n, v in scheduling.items() if v) + ".",
         "",
         *([f"**Experiment**: CPU priority lowered after start: {', '.join(reniced)} (`--nice`).", ""] if reniced else []),
         "Latency is from sending the request to reading the last byte of the answer. p99 is nearest-rank.",
@@ -817,6 +854,9 @@ def main():
         f"(the model's ceiling at this concurrency: {args.worker_concurrency / (args.ttft_ms / 1000 + args.output_tokens / args.tokens_per_second):.2f} jobs/s).",
         f"- SSE followers: {follow.get('streams', '—')} streams opened, {follow.get('completed_streams', '—')} followed to their terminal event; "
         f"events by type {json.dumps(follow.get('events', {}), sort_keys=True)}; errors {follow.get('errors', '—')}.",
+        f"- queue-broker commits during the phase: {commits['immediate']} fsynced before answering (queue operations), "
+        f"{commits['deferred']} with the fsync deferred (stream appends only), {commits['syncs']} checkpoints for deferred ones "
+        f"({(commits['immediate'] + commits['syncs']) / loaded_cpu['seconds']:.1f} fsyncing commits/s).",
         "",
         "## CPU by process (cores used on average; from /proc/<pid>/stat)",
         "",

@@ -57,4 +57,7 @@ int bh_peer_address(int fd, char *buf, int buflen);
 /// posix_spawn_file_actions_addchdir_np (a GNU extension Glibc's module hides).
 int bh_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// Names the calling thread (Linux keeps the first 15 bytes); 0 on success.
+int bh_set_thread_name(const char *name);
+
 #endif

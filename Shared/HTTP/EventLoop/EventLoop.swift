@@ -49,6 +49,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var localClosures: [() -> Void] = []
     private var registrations: [Registration?] = []
     private var nextRegistrationID: UInt32 = 1
+    /// Set by `start` before the thread exists; read by the thread once.
+    private var threadName = "event-loop"
     private var timers: [Timer] = []  // binary min-heap on deadline
     private var cancelledTimers: Set<UInt64> = []
     private var nextTimerID: UInt64 = 1
@@ -83,12 +85,14 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     // MARK: Thread
 
     package func start(name: String) {
+        threadName = name
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
-        _ = name
         let rc = pthread_create(&tid, nil, { arg in
             guard let arg else { return nil }
             let loop = Unmanaged<EventLoop>.fromOpaque(arg).takeRetainedValue()
+            // Named so `top -H`, perf and /proc tell loops apart.
+            _ = bh_set_thread_name(loop.threadName)
             loop.run()
             return nil
         }, box.toOpaque())

@@ -226,13 +226,26 @@ public actor Broker {
     }
 
     /// Events after `after`, waiting up to `waitSeconds` for the first when there is none.
-    public func read(_ key: String, after: Int64, limit: Int, waitSeconds: Double) async throws -> (events: [StreamEvent], lastID: Int64) {
+    /// With `types`, only events of those types are returned and only they end the wait, so a
+    /// reader watching for one rare event (a job's cancel request) is not woken by every other
+    /// append; `lastID` is then the id through which the stream was scanned.
+    public func read(
+        _ key: String, after: Int64, limit: Int, waitSeconds: Double, types: Set<String>? = nil
+    ) async throws -> (events: [StreamEvent], lastID: Int64) {
         try QueueName.validate(key, field: "stream key")
         try QueueSettings.check("wait_seconds", waitSeconds, 0...20)
         let deadline = clock() + waitSeconds.milliseconds
+        var after = after
         while true {
-            let events = streams.read(key, after: after, limit: limit)
-            if !events.isEmpty || clock() >= deadline || Task.isCancelled || draining { return (events, streams.lastID(key)) }
+            let page: (events: [StreamEvent], lastID: Int64)
+            if let types {
+                let r = streams.read(key, after: after, limit: limit, types: types)
+                page = (r.events, r.scannedThrough)
+                after = r.scannedThrough
+            } else {
+                page = (streams.read(key, after: after, limit: limit), streams.lastID(key))
+            }
+            if !page.events.isEmpty || clock() >= deadline || Task.isCancelled || draining { return page }
             await park("s:" + key, wants: 1, until: deadline)
         }
     }

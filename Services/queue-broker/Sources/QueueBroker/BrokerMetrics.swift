@@ -21,6 +21,23 @@ final class BrokerMetrics: Sendable {
         if a > 0 { acked.labels(queue).inc(by: a) }
     }
 
+    /// Registers the store's commit counts (how often stream appends skipped their fsync).
+    func attach(_ store: MessageStore) {
+        _ = try? registry.callbackGauge(
+            "queue_store_commits", help: "Transactions committed since start, by fsync: immediate (before answering) or deferred (stream appends).",
+            labelNames: ["fsync"]
+        ) {
+            let all = store.commits.load(ordering: .relaxed), deferred = store.deferredCommits.load(ordering: .relaxed)
+            return [
+                CallbackGauge.Sample(labelValues: ["immediate"], value: Double(all - deferred)),
+                CallbackGauge.Sample(labelValues: ["deferred"], value: Double(deferred)),
+            ]
+        }
+        _ = try? registry.callbackGauge(
+            "queue_store_deferred_syncs", help: "Checkpoints run to make deferred stream appends durable when no queue commit did."
+        ) { Double(store.deferredSyncs.load(ordering: .relaxed)) }
+    }
+
     /// Registers the gauges over `broker`'s snapshot.
     func attach(_ broker: Broker) {
         let gauges: [(String, String, @Sendable (QueueStats) -> Double)] = [

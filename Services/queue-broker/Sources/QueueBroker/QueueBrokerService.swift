@@ -5,8 +5,9 @@ import BulkheadStorage
 
 /// queue-broker: durable work queues and replayable event streams (see the service README).
 ///
-/// Settings: `QUEUE_SYNCHRONOUS` (`full`, default, or `normal`), `STREAM_MAX_AGE` (default
-/// 24h), `STREAM_MAX_LENGTH` (default 10000), `SWEEP_INTERVAL` (default 30s).
+/// Settings: `QUEUE_SYNCHRONOUS` (`full`, default, or `normal`), `STREAM_SYNC_INTERVAL` (default
+/// 250ms; 0: every stream append is fsynced), `STREAM_MAX_AGE` (default 24h),
+/// `STREAM_MAX_LENGTH` (default 10000), `SWEEP_INTERVAL` (default 30s).
 public enum QueueBrokerService: ServiceDefinition {
     public static let name = "queue-broker"
     public static let defaultPort = 8083
@@ -22,13 +23,18 @@ public enum QueueBrokerService: ServiceDefinition {
             env.recordProblem("QUEUE_SYNCHRONOUS: expected full or normal, got \"\(syncText)\"")
             synchronous = .full
         }
+        let streamSync = env.duration("STREAM_SYNC_INTERVAL", default: .milliseconds(250))
+        if streamSync < .zero || streamSync > .seconds(10) {
+            env.recordProblem("STREAM_SYNC_INTERVAL: expected 0 to 10s, got \(streamSync)")
+        }
         let streamAge = env.duration("STREAM_MAX_AGE", default: .seconds(86_400))
         let streamLength = env.int("STREAM_MAX_LENGTH", default: 10_000, range: 1...10_000_000)
         let sweepEvery = env.duration("SWEEP_INTERVAL", default: .seconds(30))
         guard env.problems.isEmpty else { return ServiceParts() }  // start() reports every problem
 
-        let store = try MessageStore(path: context.configuration.dataDirectory + "/queue-broker.sqlite", synchronous: synchronous)
+        let store = try MessageStore(path: context.configuration.dataDirectory + "/queue-broker.sqlite", synchronous: synchronous, streamSyncInterval: streamSync)
         let metrics = try BrokerMetrics(registry: context.metrics)
+        metrics.attach(store)
         let ageMs = streamAge.components.seconds * 1000 + streamAge.components.attoseconds / 1_000_000_000_000_000
         let broker = try Broker(
             store: store, streamMaxAge: ageMs, streamMaxLength: streamLength,

@@ -112,8 +112,9 @@ struct JobRunner: Sendable {
             var after = history.lastID
             while !Task.isCancelled {
                 do {
-                    // Types only: the page is mostly this job's own deltas.
-                    let page = try await broker.readTypes(stream, after: after, waitSeconds: 20)
+                    // Filtered by queue-broker: this job's own deltas do not wake the watcher.
+                    let page = try await broker.readTypes(
+                        stream, after: after, waitSeconds: 20, only: [AIJobEventType.cancelRequested.rawValue])
                     after = max(after, page.lastID)
                     if page.events.contains(where: { $0.type == AIJobEventType.cancelRequested.rawValue }) {
                         cancelled.store(true, ordering: .relaxed)

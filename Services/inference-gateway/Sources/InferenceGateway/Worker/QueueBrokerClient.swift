@@ -102,14 +102,20 @@ struct QueueBrokerClient: Sendable {
         try await readPage(EventPage.self, key, after: after, waitSeconds: waitSeconds, limit: limit) ?? EventPage(events: [], lastID: after)
     }
 
-    /// `read` without the events' data (ids and types only).
-    func readTypes(_ key: String, after: Int64, waitSeconds: Int = 0, limit: Int = 1000) async throws -> TypePage {
-        try await readPage(TypePage.self, key, after: after, waitSeconds: waitSeconds, limit: limit) ?? TypePage(events: [], lastID: after)
+    /// `read` without the events' data (ids and types only). With `only`, queue-broker returns
+    /// (and ends the wait for) events of those types alone: a watcher for a rare event is not
+    /// woken by every delta its job appends.
+    func readTypes(_ key: String, after: Int64, waitSeconds: Int = 0, limit: Int = 1000, only: [String]? = nil) async throws -> TypePage {
+        try await readPage(TypePage.self, key, after: after, waitSeconds: waitSeconds, limit: limit, only: only)
+            ?? TypePage(events: [], lastID: after)
     }
 
     /// One page decoded as `Page`; nil for a stream that does not exist yet.
-    private func readPage<Page: Decodable>(_ type: Page.Type, _ key: String, after: Int64, waitSeconds: Int, limit: Int) async throws -> Page? {
-        let path = Self.streamPath(key) + "?after=\(after)&limit=\(limit)&wait_seconds=\(waitSeconds)"
+    private func readPage<Page: Decodable>(
+        _ type: Page.Type, _ key: String, after: Int64, waitSeconds: Int, limit: Int, only: [String]? = nil
+    ) async throws -> Page? {
+        var path = Self.streamPath(key) + "?after=\(after)&limit=\(limit)&wait_seconds=\(waitSeconds)"
+        if let only { path += "&types=" + only.map(InternalServiceClient.segment).joined(separator: ",") }
         let (status, bytes) = try await service.send(.get, path, timeout: .seconds(waitSeconds + 10))
         if status == 404 { return nil }
         guard status == 200 else { throw InternalServiceClient.StatusError(status: status, body: String(decoding: bytes.prefix(300), as: UTF8.self)) }

@@ -141,7 +141,8 @@ enum BrokerRoutes {
             }
             let limit = try intQuery(req, "limit", default: 100, range: 1...1000)
             let wait = try doubleQuery(req, "wait_seconds", default: 0)
-            let page = try await mapped { try await broker.read(key, after: after, limit: limit, waitSeconds: wait) }
+            let types = try typesQuery(req)
+            let page = try await mapped { try await broker.read(key, after: after, limit: limit, waitSeconds: wait, types: types) }
             return ResponseRendering.events(page.events, lastID: page.lastID)
         }
         r.delete(s) { _, ctx in
@@ -191,5 +192,16 @@ enum BrokerRoutes {
             throw HTTPError(.badRequest, code: "invalid_parameter", message: "'\(name)' must be a number of seconds.")
         }
         return v
+    }
+
+    /// `types=a,b`: 1–16 event types of 1–64 bytes each; nil when absent.
+    static func typesQuery(_ req: HTTPRequest) throws -> Set<String>? {
+        guard let raw = req.queryParameters["types"] else { return nil }
+        let types = raw.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard (1...16).contains(types.count), types.allSatisfy({ (1...64).contains($0.utf8.count) }) else {
+            throw HTTPError(
+                .badRequest, code: "invalid_parameter", message: "'types' must list 1–16 comma-separated event types of 1–64 bytes each.")
+        }
+        return Set(types)
     }
 }

@@ -1,3 +1,4 @@
+import BulkheadHTTP
 import BulkheadStorage
 import Dispatch
 import Foundation
@@ -15,6 +16,14 @@ import Synchronization
 /// waiter is resumed; an answered send survives kill -9 and power loss. With `NORMAL` the WAL
 /// is fsynced only at checkpoints: answered sends survive kill -9 (the data is in the OS page
 /// cache) but the last ones may be lost on power loss.
+///
+/// Stream appends may defer their fsync (`streamSyncInterval` > 0, with `FULL`): a batch that
+/// only touches streams commits without one, and is made durable by the next queue commit (its
+/// fsync covers every WAL frame before it) or by a checkpoint once the interval has passed,
+/// whichever comes first. Token deltas then cost no fsync each: a fleet of streaming jobs
+/// appends hundreds of events a second, and an fsync per append stalls every other writer on
+/// the same disk (settings saves among them). Queue operations are always fsynced before they
+/// are answered.
 public final class MessageStore: Sendable {
     /// The database.
     public let database: SQLiteDatabase
@@ -33,13 +42,26 @@ public final class MessageStore: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// Transactions committed (for tests and the benchmark: how well commits are shared).
     public let commits = Atomic<Int>(0)
+    /// Commits made without an fsync because they only appended to streams.
+    public let deferredCommits = Atomic<Int>(0)
+    /// Checkpoints run to make deferred stream commits durable when no queue commit did.
+    public let deferredSyncs = Atomic<Int>(0)
+
+    private let synchronous: SQLiteConfiguration.Synchronous
+    /// Longest a stream-only commit stays without an fsync; zero: every commit is fsynced.
+    private let streamSyncInterval: Duration
 
     /// Opens (creating) the database at `path` and starts the writer thread.
-    public init(path: String, synchronous: SQLiteConfiguration.Synchronous) throws {
+    public init(path: String, synchronous: SQLiteConfiguration.Synchronous, streamSyncInterval: Duration = .zero) throws {
         database = try SQLiteDatabase(path: path, configuration: SQLiteConfiguration(synchronous: synchronous))
+        self.synchronous = synchronous
+        self.streamSyncInterval = streamSyncInterval
         try Self.migrator.migrate(database)
-        let thread = Thread { [self] in self.writerLoop() }
-        thread.name = "queue-broker-writer"
+        let thread = Thread { [self] in
+            ThreadName.setCurrent("broker-writer")
+            self.writerLoop()
+        }
+        thread.name = "broker-writer"
         thread.start()
     }
 
@@ -106,8 +128,22 @@ public final class MessageStore: Sendable {
     }
 
     private func writerLoop() {
+        let deferring = synchronous == .full && streamSyncInterval > .zero
+        // The first stream-only commit not yet fsynced (writer thread only).
+        var unsyncedSince: ContinuousClock.Instant?
+        var fullSync = true
         while true {
-            wake.wait()
+            if let since = unsyncedSince {
+                let left = streamSyncInterval - (ContinuousClock.now - since)
+                let nanos = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+                if wake.wait(timeout: .now() + .nanoseconds(Int(nanos))) == .timedOut {
+                    syncDeferred()
+                    unsyncedSince = nil
+                    continue
+                }
+            } else {
+                wake.wait()
+            }
             while true {
                 let (ops, through, closed) = state.withLock { s -> ([StoreOperation], UInt64, Bool) in
                     let ops = s.ops
@@ -116,16 +152,30 @@ public final class MessageStore: Sendable {
                 }
                 if ops.isEmpty {
                     if closed {
+                        if unsyncedSince != nil { syncDeferred() }
                         finishWaiters(error: StoreFailure(message: "store is closed"))
                         finished.signal()
                         return
                     }
                     break
                 }
+                let deferred = deferring && ops.allSatisfy(\.isStreamOperation)
+                    && (unsyncedSince.map { ContinuousClock.now - $0 < streamSyncInterval } ?? true)
                 var failure: String?
                 do {
+                    if deferring && deferred == fullSync {
+                        try database.execute(deferred ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL")
+                        fullSync = !deferred
+                    }
                     try database.transaction { t in try Self.apply(ops, to: t) }
                     commits.add(1, ordering: .relaxed)
+                    if deferred {
+                        deferredCommits.add(1, ordering: .relaxed)
+                        if unsyncedSince == nil { unsyncedSince = ContinuousClock.now }
+                    } else {
+                        // An fsynced commit makes every earlier WAL frame durable too.
+                        unsyncedSince = nil
+                    }
                 } catch {
                     failure = String(describing: error)
                 }
@@ -147,6 +197,13 @@ public final class MessageStore: Sendable {
                 }
             }
         }
+    }
+
+    /// Makes deferred stream commits durable: a passive checkpoint fsyncs the WAL before it
+    /// copies it back (SQLite does so at every synchronous level but OFF).
+    private func syncDeferred() {
+        _ = try? database.query("PRAGMA wal_checkpoint(PASSIVE)", bindings: [])
+        deferredSyncs.add(1, ordering: .relaxed)
     }
 
     private func finishWaiters(error: StoreFailure) {

@@ -16,3 +16,13 @@ public enum StoreOperation: Sendable {
     case trimStream(stream: String, throughID: Int64)
     case deleteStream(stream: String)
 }
+
+extension StoreOperation {
+    /// Whether the operation only changes streams (its fsync may be deferred; see `MessageStore`).
+    var isStreamOperation: Bool {
+        switch self {
+        case .appendEvent, .trimStream, .deleteStream: return true
+        default: return false
+        }
+    }
+}

@@ -39,13 +39,31 @@ public struct StreamLog: Sendable {
     /// Events with id greater than `after`, at most `limit`.
     public func read(_ key: String, after: Int64, limit: Int) -> [StreamEvent] {
         guard let s = streams[key] else { return [] }
-        // Ids increase, so binary-search the first event past `after`.
-        var lo = 0, hi = s.events.count
+        let first = Self.firstIndex(in: s.events, after: after)
+        return Array(s.events[first..<(first + min(limit, s.events.count - first))])
+    }
+
+    /// Ids increase, so binary-search the first event past `after`.
+    private static func firstIndex(in events: [StreamEvent], after: Int64) -> Int {
+        var lo = 0, hi = events.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if s.events[mid].id <= after { lo = mid + 1 } else { hi = mid }
+            if events[mid].id <= after { lo = mid + 1 } else { hi = mid }
         }
-        return Array(s.events[lo..<min(s.events.count, lo + limit)])
+        return lo
+    }
+
+    /// Events with id greater than `after` whose type is one of `types`, at most `limit`, and the
+    /// id through which the stream was scanned (the next read's `after`): the last event
+    /// returned when the page is full, the stream's newest id otherwise.
+    public func read(_ key: String, after: Int64, limit: Int, types: Set<String>) -> (events: [StreamEvent], scannedThrough: Int64) {
+        guard let s = streams[key] else { return ([], after) }
+        var out: [StreamEvent] = []
+        for e in s.events[Self.firstIndex(in: s.events, after: after)...] where e.type.map(types.contains) ?? false {
+            out.append(e)
+            if out.count == limit { return (out, e.id) }
+        }
+        return (out, max(after, lastID(key)))
     }
 
     /// The newest id of a stream (0 when it has none).
