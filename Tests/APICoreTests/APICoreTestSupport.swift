@@ -190,6 +190,38 @@ final class APIStack: Sendable {
                 deployment: "sim", usage: usage, costMicroUSD: cost, jobID: id, at: Int64(Date().timeIntervalSince1970 * 1000)))
     }
 
+    /// The value of one series of api-core's `/metrics` (`name{labels}` exactly as exposed), nil when absent.
+    func metric(_ series: String) async throws -> Double? {
+        let text = try await call(.get, "/metrics").text
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
+    }
+
+    /// Makes queue-broker dead-letter the next `count` job messages as it does after a worker
+    /// failed every delivery: `ai-jobs` is set to one receive, each message is received and
+    /// nacked without delay, and the next receive moves them to the dead letters. `prepare`
+    /// runs after the messages are received, before they are dead-lettered.
+    func deadLetterJobs(_ count: Int, prepare: ([AIJobMessage]) async throws -> Void = { _ in }) async throws -> [AIJobMessage] {
+        let settings = try await internalCall(.put, brokerBase, "/internal/v1/queues/\(AIJobContract.jobQueue)", json: [
+            "visibility_timeout_seconds": 60, "max_receives": 1, "nack_backoff_base_seconds": 0,
+        ])
+        try #require(settings.status == 200, "queue settings: \(settings.text)")
+        var received: [(message: AIJobMessage, receipt: String)] = []
+        for _ in 0..<count { received.append(try await receiveJob()) }
+        try await prepare(received.map(\.message))
+        for (_, receipt) in received {
+            let r = try await internalCall(.post, brokerBase, "/internal/v1/queues/\(AIJobContract.jobQueue)/nack", json: ["receipt": receipt, "delay_seconds": 0])
+            try #require(r.status == 200, "nack: \(r.text)")
+        }
+        let again = try await internalCall(.post, brokerBase, "/internal/v1/queues/\(AIJobContract.jobQueue)/receive", json: ["max_messages": 10])
+        try #require(again.json["messages"]?.arrayValue?.isEmpty == true, "a job message was delivered again: \(again.text)")
+        let dead = try await internalCall(.get, brokerBase, "/internal/v1/queues/\(AIJobContract.jobQueue)/dead-letters")
+        try #require(dead.json["messages"]?.arrayValue?.count == count, "dead letters: \(dead.text)")
+        return received.map(\.message)
+    }
+
     /// Reads an SSE response until `count` events or the stream ends.
     func events(_ account: Account, _ jobID: String, lastEventID: String? = nil, query: String = "", upTo count: Int = 100) async throws
         -> (status: Int, events: [ServerSentEvent])

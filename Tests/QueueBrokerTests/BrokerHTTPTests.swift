@@ -245,6 +245,26 @@ struct BrokerHTTPTests {
     }
 }
 
+extension BrokerHTTPTests {
+    @Test func aHandledDeadLetterIsDeletedOnItsOwn() async throws {
+        try await BrokerHarness.withBroker { _, c in
+            #expect(try await c.call(.put, "/internal/v1/queues/d", "{\"max_receives\":1}").status == 201)
+            let first = try await c.send("d", "{\"body\":1}")
+            let second = try await c.send("d", "{\"body\":2}")
+            for m in try await c.receive("d", max: 2, wait: 0, visibility: 30) {
+                #expect(try await c.call(.post, "/internal/v1/queues/d/nack", "{\"receipt\":\"\(m.receipt)\",\"delay_seconds\":0}").status == 200)
+            }
+            #expect(try await c.receive("d", max: 2, wait: 0, visibility: 30).isEmpty)  // both dead now
+            #expect(try await c.call(.delete, "/internal/v1/queues/d/dead-letters/\(first)").status == 204)
+            #expect(try await c.call(.delete, "/internal/v1/queues/d/dead-letters/\(first)").errorCode == "message_not_found")
+            #expect(try await c.call(.delete, "/internal/v1/queues/d/dead-letters/x").errorCode == "invalid_parameter")
+            let left = try await c.call(.get, "/internal/v1/queues/d/dead-letters")
+            let ids = (left.json["messages"] as? [any Sendable] ?? []).compactMap { ($0 as? [String: any Sendable])?["id"] as? Int }
+            #expect(ids == [second])
+        }
+    }
+}
+
 /// Shared bookkeeping of the concurrent consumers.
 final class LeaseTracker: Sendable {
     let live = Mutex<Set<Int>>([])

@@ -49,6 +49,23 @@ struct QueueEngineTests {
         #expect(try e.deadLetters("q", limit: 10).isEmpty)
     }
 
+    @Test func oneDeadLetterIsDeletedAndNothingElse() throws {
+        var settings = QueueSettings()
+        settings.maxReceives = 1
+        var e = try Self.engine(settings)
+        let ids = try e.send("q", [Self.body(1), Self.body(2), Self.body(3)], now: 0).map(\.id)
+        _ = try e.receive("q", max: 2, visibilitySeconds: 1, now: 0)
+        #expect(try e.receive("q", max: 3, visibilitySeconds: 1, now: 2_000).count == 1)  // the third; 1 and 2 die
+        let dead = try e.deadLetters("q", limit: 10).map(\.id)
+        #expect(Set(dead) == Set(ids.prefix(2)))
+        #expect(try e.deleteDeadLetter("q", id: dead[0]))
+        #expect(try !e.deleteDeadLetter("q", id: dead[0]), "already gone")
+        #expect(try !e.deleteDeadLetter("q", id: ids[2]), "a live message is not a dead letter")
+        #expect(try e.deadLetters("q", limit: 10).map(\.id) == [dead[1]])
+        #expect(try e.stats("q", now: 2_000).inFlight == 1)
+        #expect(throws: BrokerError.self) { try e.deleteDeadLetter("nope", id: 1) }
+    }
+
     @Test func deadLetterQueueSettingMovesMessagesThere() throws {
         var e = QueueEngine()
         try e.createQueue("dlq", settings: QueueSettings(), now: 0)

@@ -62,6 +62,7 @@ extension APICoreAPI {
         let p = try Access.require(context, scope: "jobs:write")
         let job = try JobRequest(body: request.body)
         let idempotency = try Self.idempotencyKey(request).map { key in (key: key, bodyHash: Hex.encode(SHA256.hash(JSONInput.encode(job)))) }
+        try await checkModel(job)
         let plan = try await plans.plan(tenant: p.tenant, traceparent: context.trace.traceparentValue)
         let now = Timestamps.nowMillis()
         let today = Timestamps.day(now)
@@ -104,6 +105,17 @@ extension APICoreAPI {
             metrics.submitted.labels(record.kind.rawValue).inc()
             return JSONInput.response(record.acceptedRepresentation, status: .accepted, headers: ["Location": "/v1/jobs/\(record.id)"])
         }
+    }
+
+    /// Refuses a model the gateway's catalog does not have (422 `model_not_found`, naming the
+    /// models it has). Uses the cached list: no network round trip unless the name is missing
+    /// from it; with no usable list (no `GATEWAY_URL`, gateway away) the job is accepted.
+    private func checkModel(_ job: JobRequest) async throws {
+        guard let models, case .unknown(let available) = await models.check(job.model) else { return }
+        let shown = available.prefix(20).joined(separator: ", ") + (available.count > 20 ? ", … (\(available.count) in all)" : "")
+        throw HTTPError(
+            .unprocessableContent, code: "model_not_found",
+            message: "The model '\(job.model)' does not exist; available: \(available.isEmpty ? "none" : shown).")
     }
 
     private func budgetError(plan: PlanGate.Plan, spent: Int64, today: String, now: Int64) -> HTTPError {

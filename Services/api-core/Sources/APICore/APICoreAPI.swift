@@ -17,6 +17,8 @@ final class APICoreAPI: Sendable {
     /// streams cannot starve submits.
     let streamBroker: BrokerClient
     let plans: PlanGate
+    /// The gateway's model names, when `GATEWAY_URL` is set (nil: submissions are not checked).
+    let models: ModelCatalog?
     let metrics: APICoreMetrics
     let logger: Logger
     /// The settings store's own threads (the bulkhead between settings and AI bookkeeping).
@@ -24,7 +26,7 @@ final class APICoreAPI: Sendable {
 
     init(
         settings: APICoreSettings, jobs: JobStore, usage: UsageStore, settingsStore: SettingsStore, submitBroker: BrokerClient,
-        streamBroker: BrokerClient, plans: PlanGate, metrics: APICoreMetrics, logger: Logger
+        streamBroker: BrokerClient, plans: PlanGate, models: ModelCatalog?, metrics: APICoreMetrics, logger: Logger
     ) {
         self.settings = settings
         self.jobs = jobs
@@ -33,6 +35,7 @@ final class APICoreAPI: Sendable {
         self.submitBroker = submitBroker
         self.streamBroker = streamBroker
         self.plans = plans
+        self.models = models
         self.metrics = metrics
         self.logger = logger
     }

@@ -45,6 +45,14 @@ public enum APICoreService: ServiceDefinition {
             await coreClient.shutdown(); await submitClient.shutdown(); await streamClient.shutdown(); await consumerClient.shutdown()
         }
 
+        // The model list is a background fetch with its own deadline (2 s) on the core client:
+        // a slow gateway delays no submission of a known model.
+        let models = settings.gatewayURL.map { url in
+            ModelCatalog(
+                gatewayURL: url, internalToken: token, client: coreClient, ttl: settings.modelListTTL, metrics: metrics, logger: context.logger)
+        }
+        if models == nil { context.logger.info("no GATEWAY_URL: job models are not checked against the gateway's catalog") }
+
         let api: APICoreAPI
         do {
             let broker = { (client: HTTPClient) in BrokerClient(baseURL: settings.queueBrokerURL, internalToken: token, client: client) }
@@ -55,7 +63,7 @@ public enum APICoreService: ServiceDefinition {
                 settingsStore: try SettingsStore(path: dataDirectory + "/settings.sqlite"),
                 submitBroker: broker(submitClient), streamBroker: broker(streamClient),
                 plans: PlanGate(authURL: settings.authURL, internalToken: token, client: coreClient, ttl: settings.planCacheTTL),
-                metrics: metrics, logger: context.logger)
+                models: models, metrics: metrics, logger: context.logger)
         } catch {
             let reason = String(describing: error)
             context.logger.error("api-core storage unavailable", ["error": .string(reason)])
@@ -89,6 +97,7 @@ public enum APICoreService: ServiceDefinition {
             let changed = try await BlockingWork.run { try batch.map { try jobs.apply($0, now: now) } }
             for status in changed.compactMap({ $0 }) where status.isTerminal { metrics.finished.labels(status.rawValue).inc() }
         }
+        let reaper = JobReaper(broker: consumerBroker, jobs: jobs, metrics: metrics, logger: logger, interval: settings.jobReaperInterval)
         let records = QueueConsumer<UsageRecord>(queue: AIJobContract.usageQueue, broker: consumerBroker, logger: logger, metrics: metrics) { batch in
             _ = try await BlockingWork.run { try usage.insert(batch) }
         }
@@ -113,6 +122,8 @@ public enum APICoreService: ServiceDefinition {
                         group.addTask { try await records.run() }
                     }
                 },
+                { try await reaper.run() },
+                { await models?.run() },
                 {
                     while !Task.isCancelled {
                         try await Task.sleep(for: .seconds(3600))

@@ -22,6 +22,13 @@ struct APICoreSettings: Sendable {
     var audience: String
     /// Connections to queue-broker for stream long-polls (SSE and WebSocket readers).
     var streamConnections: Int
+    /// The gateway's base URL, for its model list (`GET /v1/models`); nil: submissions are not
+    /// checked against the catalog.
+    var gatewayURL: String?
+    /// How long the gateway's model list is trusted before it is fetched again.
+    var modelListTTL: Duration
+    /// How often dead-lettered AI jobs are looked for and failed.
+    var jobReaperInterval: Duration
 
     init(_ env: Environment) {
         authURL = Self.trimmed(env.string("AUTH_URL", default: "http://127.0.0.1:8081"))
@@ -34,6 +41,13 @@ struct APICoreSettings: Sendable {
         issuer = env.string("AUTH_ISSUER", default: "bulkhead-auth")
         audience = env.string("AUTH_AUDIENCE", default: "bulkhead")
         streamConnections = env.int("API_STREAM_CONNECTIONS", default: 512, range: 1...100_000)
+        gatewayURL = env.url("GATEWAY_URL", schemes: ["http", "https"]).map { Self.trimmed($0.absoluteString) }
+        modelListTTL = env.duration("API_MODEL_LIST_TTL", default: .seconds(30))
+        jobReaperInterval = env.duration("API_JOB_REAPER_INTERVAL", default: .seconds(10))
+        if modelListTTL < .seconds(1) || modelListTTL > .seconds(3600) { env.recordProblem("API_MODEL_LIST_TTL: must be from 1s to 1h") }
+        if jobReaperInterval < .milliseconds(100) || jobReaperInterval > .seconds(3600) {
+            env.recordProblem("API_JOB_REAPER_INTERVAL: must be from 100ms to 1h")
+        }
         if sseHeartbeat <= .zero { env.recordProblem("API_SSE_HEARTBEAT: must be positive") }
         if webSocketPing <= .zero { env.recordProblem("API_WS_PING_INTERVAL: must be positive") }
     }

@@ -195,6 +195,13 @@ public actor Broker {
         return n
     }
 
+    /// Deletes one dead letter; false when there is no such dead letter.
+    public func deleteDeadLetter(_ name: String, id: Int64) async throws -> Bool {
+        let deleted = try engine.deleteDeadLetter(name, id: id)
+        if deleted { try await commit(flush()) }
+        return deleted
+    }
+
     /// One queue's stats.
     public func stats(_ name: String) throws -> QueueStats { try engine.stats(name, now: clock()) }
 

@@ -14,6 +14,8 @@ struct BrokerClient: Sendable {
     /// A failed broker call: unreachable, or an unexpected answer.
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// queue-broker's status when it answered (nil when it could not be reached or read).
+        var status: Int? = nil
     }
 
     /// One stream event as read back.
@@ -70,11 +72,13 @@ struct BrokerClient: Sendable {
         _ = try await call(.post, "/internal/v1/streams/\(stream)/events", body: Array(text.utf8), expect: [201], traceparent: traceparent)
     }
 
-    /// Events after `after`, waiting up to `waitSeconds` for the first one.
-    func read(_ stream: String, after: Int64, waitSeconds: Int, limit: Int = 100) async throws -> StreamPage {
+    /// Events after `after`, waiting up to `waitSeconds` for the first one; only those of
+    /// `types` when given (queue-broker filters, so a long stream of deltas is not transferred).
+    func read(_ stream: String, after: Int64, waitSeconds: Int, limit: Int = 100, types: [String]? = nil) async throws -> StreamPage {
+        let filter = types.map { "&types=" + $0.joined(separator: ",") } ?? ""
         let bytes = try await call(
-            .get, "/internal/v1/streams/\(stream)/events?after=\(after)&limit=\(limit)&wait_seconds=\(waitSeconds)", body: nil, expect: [200],
-            timeout: .seconds(Int64(waitSeconds) + 10))
+            .get, "/internal/v1/streams/\(stream)/events?after=\(after)&limit=\(limit)&wait_seconds=\(waitSeconds)" + filter, body: nil,
+            expect: [200], timeout: .seconds(Int64(waitSeconds) + 10))
         return try decode(StreamPage.self, bytes)
     }
 
@@ -97,13 +101,13 @@ struct BrokerClient: Sendable {
         _ = try await call(.post, "/internal/v1/queues/\(queue)/nack", body: JSONInput.encode(["receipt": receipt]), expect: [200])
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {
         do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
             throw Failure(description: "unreadable answer from queue-broker: \(error)")
         }
     }
 
-    private func call(
+    func call(
         _ method: HTTPMethod, _ path: String, body: [UInt8]?, expect: Set<Int>, timeout: Duration = .seconds(10), traceparent: String? = nil
     ) async throws -> [UInt8] {
         var request = HTTPClientRequest(method: method, url: baseURL + path, headers: ["Authorization": "Bearer \(internalToken)"])
@@ -116,7 +120,8 @@ struct BrokerClient: Sendable {
         let bytes = try await response.body.collect(upTo: 8 << 20)
         guard expect.contains(response.status.code) else {
             throw Failure(
-                description: "queue-broker answered \(response.status.code) to \(method) \(path.prefix(120)): \(String(decoding: bytes.prefix(300), as: UTF8.self))")
+                description: "queue-broker answered \(response.status.code) to \(method) \(path.prefix(120)): \(String(decoding: bytes.prefix(300), as: UTF8.self))",
+                status: response.status.code)
         }
         return bytes
     }

@@ -635,7 +635,7 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "A field is missing, unknown or invalid (`missing_field`, `unknown_field`, `invalid_field`), named in the message.",
+            "description": "A field is missing, unknown or invalid (`missing_field`, `unknown_field`, `invalid_field`), named in the message; or the model is not in the gateway's catalog (`model_not_found`, the message lists the available models). The model check uses a cached copy of the gateway's `/v1/models`; while the gateway cannot be asked, jobs are accepted unchecked.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1842,7 +1842,8 @@ enum OpenAPIDocument {
               {
                 "type": "null"
               }
-            ]
+            ],
+            "description": "Why a failed or cancelled job ended: the worker's error (e.g. `model_not_found`, `upstream_error`), `cancelled`, or `retries_exhausted` when queue-broker dead-lettered the job's message after its last allowed delivery without a result (api-core's reaper fails such jobs)."
           },
           "worker": {
             "oneOf": [

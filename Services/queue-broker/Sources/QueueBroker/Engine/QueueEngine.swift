@@ -303,6 +303,18 @@ public struct QueueEngine: Sendable {
         return ids.count
     }
 
+    /// Deletes one dead letter (a consumer of dead letters removes each it has handled, so a
+    /// letter that arrives meanwhile is never lost to a purge). False when `id` is not a dead
+    /// letter of `name`.
+    public mutating func deleteDeadLetter(_ name: String, id: Int64) throws(BrokerError) -> Bool {
+        guard var q = queues.removeValue(forKey: name) else { throw .queueNotFound(name) }
+        defer { queues[name] = q }
+        guard q.messages[id]?.state == .dead else { return false }
+        q.messages[id] = nil
+        outbox.append(.deleteMessage(id: id))
+        return true
+    }
+
     // MARK: Housekeeping
 
     /// Drops messages past retention and expired idempotency keys. Returns messages dropped.

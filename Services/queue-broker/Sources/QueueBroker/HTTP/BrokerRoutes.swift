@@ -117,6 +117,16 @@ enum BrokerRoutes {
             let n = try await mapped { try await broker.purgeDeadLetters(name) }
             return ResponseRendering.json("{\"purged\":\(n)}")
         }
+        r.delete(q + "/dead-letters/{id}") { _, ctx in
+            let name = try ctx.parameter("queue")
+            guard let id = Int64(try ctx.parameter("id")), id > 0 else {
+                throw HTTPError(.badRequest, code: "invalid_parameter", message: "A dead letter's id is a positive integer.")
+            }
+            guard try await mapped({ try await broker.deleteDeadLetter(name, id: id) }) else {
+                throw HTTPError(.notFound, code: "message_not_found", message: "No dead letter \(id) in queue '\(name)'.")
+            }
+            return HTTPResponse(status: .noContent)
+        }
 
         let s = "/internal/v1/streams/{key}"
         r.post(s + "/events", bodyLimit: batchLimit) { req, ctx in
