@@ -198,6 +198,16 @@ struct StackRunnerTests {
         #expect(auth["METRICS_URL"] == "http://127.0.0.1:9085")
         #expect(auth["AUTOSCALER_URL"] == "http://127.0.0.1:9086")
         #expect(env.variables(for: .autoscaler)["PORT"] == "9086")
+        // CPU priority: the AI tier below the core, whatever the runner's own environment says.
+        let worker = env.variables(for: .inferenceWorker)
+        #expect(worker["BULKHEAD_SCHED_POLICY"] == "idle" && worker["BULKHEAD_NICE"] == "10" && worker["GATEWAY_MODE"] == "worker")
+        #expect(env.variables(for: .queueBroker)["BULKHEAD_SCHED_POLICY"] == "idle")
+        #expect(auth["BULKHEAD_SCHED_POLICY"] == nil && auth["BULKHEAD_NICE"] == nil)
+        let optedOut = ChildEnvironment(
+            inherited: ["BULKHEAD_AI_SCHED_POLICY": "normal", "BULKHEAD_SCHED_POLICY": "idle", "BULKHEAD_NICE": "5"],
+            basePort: 9080, dataDirectory: "/srv/data", internalToken: "t0k")
+        #expect(optedOut.variables(for: .cache)["BULKHEAD_SCHED_POLICY"] == "normal")
+        #expect(optedOut.variables(for: .apiCore)["BULKHEAD_SCHED_POLICY"] == nil && optedOut.variables(for: .apiCore)["BULKHEAD_NICE"] == nil)
         #expect(env.entries(for: .cache).contains("DATA_DIR=/srv/data/cache"))
         #expect(
             StackService.all.map(\.name)
@@ -570,8 +580,8 @@ struct StackRunnerTests {
             // Fields after the command's closing parenthesis: state is field 3, nice is field 19,
             // the scheduling policy field 41 (5 = SCHED_IDLE, 0 = SCHED_OTHER).
             let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
-            #expect(fields[16] == (service == .inferenceWorker ? "10" : "0"), "nice of \(service.name)")
-            #expect(fields[38] == (service == .inferenceWorker ? "5" : "0"), "scheduling policy of \(service.name)")
+            #expect(fields[16] == (service.isAITier ? "10" : "0"), "nice of \(service.name)")
+            #expect(fields[38] == (service.isAITier ? "5" : "0"), "scheduling policy of \(service.name)")
         }
 
         let c = try RawConnection(port: ingressPort)

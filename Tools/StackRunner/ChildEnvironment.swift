@@ -23,9 +23,25 @@ public struct ChildEnvironment: Sendable {
         env["DATA_DIR"] = dataDirectory.hasSuffix("/") ? dataDirectory + service.name : dataDirectory + "/" + service.name
         env["BULKHEAD_INTERNAL_TOKEN"] = internalToken
         for other in StackService.all { env[other.urlVariable] = other.url(basePort: basePort) }
+        // CPU priority is the stack's to set per process, never inherited as is.
+        env["BULKHEAD_SCHED_POLICY"] = nil
+        env["BULKHEAD_NICE"] = nil
+        if service.isAITier {
+            env["BULKHEAD_SCHED_POLICY"] = inherited["BULKHEAD_AI_SCHED_POLICY"] ?? Self.aiSchedulingPolicy
+            env["BULKHEAD_NICE"] = Self.aiNice
+        }
         for (key, value) in service.extraEnvironment { env[key] = value }
         return env
     }
+
+    /// The AI tier's scheduling class on one machine (`BULKHEAD_AI_SCHED_POLICY` overrides it:
+    /// `normal` or `batch`). Idle: a core service's thread that wakes takes the CPU from an AI
+    /// process at once instead of waiting for its time slice to end, which is what kept settings'
+    /// p99 within 1.5x of idle under a saturated worker (bench/api-core); AI work still gets
+    /// every cycle the core leaves.
+    public static let aiSchedulingPolicy = "idle"
+    /// Nice of the AI tier (what counts when its policy is `normal` or `batch`).
+    public static let aiNice = "10"
 
     /// `NAME=value` entries for `posix_spawn`, sorted for reproducibility.
     public func entries(for service: StackService) -> [String] {

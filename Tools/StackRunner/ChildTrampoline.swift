@@ -50,8 +50,8 @@ public enum ChildTrampoline {
         return prctl(prSetPdeathsig, UInt(signal), 0, 0, 0) == 0
     }
 
-    /// `BULKHEAD_NICE` (set per process by `StackService.extraEnvironment`): the AI job worker
-    /// runs at a lower CPU priority, so on one shared machine the core services' requests win the
+    /// `BULKHEAD_NICE` (set per process by `ChildEnvironment`): the AI tier runs at a lower
+    /// CPU priority, so on one shared machine the core services' requests win the
     /// CPU when both want it. Set before exec, so every thread the service starts inherits it.
     static func lowerPriorityIfAsked(_ executable: String) {
         guard let raw = getenv("BULKHEAD_NICE"), let value = Int32(String(cString: raw)), value > 0 else { return }
@@ -63,11 +63,11 @@ public enum ChildTrampoline {
     /// `SCHED_IDLE` and `SCHED_BATCH` from `<sched.h>` (only exported with `_GNU_SOURCE`).
     static let schedulingPolicies: [String: Int32] = ["idle": 5, "batch": 3]
 
-    /// `BULKHEAD_SCHED_POLICY=idle` (the stack sets it for the AI job worker): the process runs
+    /// `BULKHEAD_SCHED_POLICY=idle` (the stack sets it for the AI tier): the process runs
     /// in Linux's idle scheduling class. Nice only shares the CPU out by weight: a woken core
     /// thread still waits for a busy worker thread's time slice to end (up to a few ms with
     /// EEVDF on 2 cores), which is what settings' p99 showed under AI load. A normal thread that
-    /// wakes preempts an idle-class one at once; the worker still gets every cycle the core
+    /// wakes preempts an idle-class one at once; AI work still gets every cycle the core
     /// services leave, which on a machine running both is nearly all of them.
     static func applySchedulingPolicyIfAsked(_ executable: String) {
         guard let raw = getenv("BULKHEAD_SCHED_POLICY") else { return }

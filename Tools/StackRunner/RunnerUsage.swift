@@ -35,7 +35,9 @@ public enum RunnerUsage {
         BULKHEAD_INTERNAL_TOKEN (from the environment, else generated once and kept in
         <data dir>/internal-token, mode 0600), AUTH_URL, API_CORE_URL, GATEWAY_URL,
         QUEUE_BROKER_URL, CACHE_URL, METRICS_URL, AUTOSCALER_URL, and the rest of bulkhead's
-        own environment.
+        own environment. The AI tier (inference-gateway, queue-broker, cache, inference-worker)
+        runs in Linux's idle CPU scheduling class at nice 10, so logins and settings take the
+        CPU from AI work at once; BULKHEAD_AI_SCHED_POLICY=normal (or batch) keeps only the nice.
 
         Exit status: 0 after a requested stop, 1 when the stack cannot start, 2 for a bad command line.
         """

@@ -45,11 +45,12 @@ public enum APICoreService: ServiceDefinition {
             await coreClient.shutdown(); await submitClient.shutdown(); await streamClient.shutdown(); await consumerClient.shutdown()
         }
 
-        // The model list is a background fetch with its own deadline (2 s) on the core client:
-        // a slow gateway delays no submission of a known model.
+        // The model list is a background fetch with its own deadline (2 s): a slow gateway delays
+        // no submission of a known model. It belongs to the AI side, so it uses the submit
+        // client: a gateway under load never holds a connection or loop the core calls need.
         let models = settings.gatewayURL.map { url in
             ModelCatalog(
-                gatewayURL: url, internalToken: token, client: coreClient, ttl: settings.modelListTTL, metrics: metrics, logger: context.logger)
+                gatewayURL: url, internalToken: token, client: submitClient, ttl: settings.modelListTTL, metrics: metrics, logger: context.logger)
         }
         if models == nil { context.logger.info("no GATEWAY_URL: job models are not checked against the gateway's catalog") }
 
