@@ -2,12 +2,15 @@
 """api-core bulkhead benchmark driver (standard library only). See bench/api-core/README.md.
 
 One run: start the whole stack (`bulkhead run` from a release bin dir, free ports, a temporary
-data dir), set up one tenant with N users on a plan that allows the load, then
+data dir), set up one tenant with N users on a plan that allows the load, then ROUNDS times:
 
   1. IDLE:   a fixed-rate, open-loop load of logins (auth) and settings GET/PATCH (api-core);
   2. LOADED: submit JOBS chat jobs on a slow simulator model, confirm the backlog and that every
              worker slot is busy, then the same fixed-rate load again while SSE followers (another
-             process) watch jobs to their end.
+             process) watch jobs to their end;
+  3. cancel the jobs left and wait for the queue to drain.
+
+Each phase's samples are pooled over the rounds.
 
 It records every latency, the CPU each process used per phase (from /proc) and the queue's
 backlog, prints a Markdown report and writes it to --out.
@@ -107,11 +110,13 @@ def proc_ticks(pid):
 
 
 def machine_ticks():
-    """(busy, total) clock ticks over all CPUs since boot."""
+    """(busy, total, interrupts, steal) clock ticks over all CPUs since boot: busy counts all but
+    idle and iowait; interrupts are irq + softirq (loopback networking lands there); steal is time
+    the hypervisor gave to other machines."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:9]]
     total = sum(v)
-    return total - v[3] - v[4], total
+    return total - v[3] - v[4], total, v[5] + v[6], v[7]
 
 
 def children(pid):
@@ -361,6 +366,11 @@ class Recorder:
         with self.lock:
             self.rows.setdefault(call, []).append((latency, lateness, ok, detail))
 
+    def merge(self, other):
+        with self.lock:
+            for call, rows in other.rows.items():
+                self.rows.setdefault(call, []).extend(rows)
+
 
 def run_open_loop(stack, users, duration, rates, recorder, seed):
     """For each call type, requests are started at fixed times (i / rate) whatever the answers
@@ -436,7 +446,7 @@ def run_open_loop(stack, users, duration, rates, recorder, seed):
 # ------------------------------------------------------------------------------------- jobs
 
 
-def submit_jobs(stack, users, n, threads=8):
+def submit_jobs(stack, users, n, threads=8, tag=0):
     """n chat jobs, each with distinct text, from `threads` keep-alive connections."""
     ids, latencies, errors = [], [], []
     lock = threading.Lock()
@@ -451,7 +461,7 @@ def submit_jobs(stack, users, n, threads=8):
                 return
             email, token = users[k % len(users)]
             body = {"kind": "chat", "model": "sim-bench",
-                    "input": {"messages": [{"role": "user", "content": f"Benchmark job {k}: write a short story about the number {k}."}]},
+                    "input": {"messages": [{"role": "user", "content": f"Benchmark job {tag}.{k}: write a short story about the number {k}."}]},
                     "metadata": {"bench": "api-core", "n": str(k)}}
             s, p, t = c.call("POST", "/v1/jobs", body, {"Authorization": "Bearer " + token})
             with lock:
@@ -595,7 +605,21 @@ class CPUWindow:
         busy = (mb[0] - ma[0]) / CLK_TCK / secs
         total = (mb[1] - ma[1]) / CLK_TCK / secs
         restarted = sorted(n for n in pb if n in pa and pa[n][0] != pb[n][0])
-        return {"procs": out, "busy": busy, "cores": total, "seconds": secs, "restarted": restarted}
+        return {"procs": out, "busy": busy, "cores": total, "seconds": secs, "restarted": restarted,
+                "interrupts": (mb[2] - ma[2]) / CLK_TCK / secs, "steal": (mb[3] - ma[3]) / CLK_TCK / secs}
+
+
+def mean_window(windows):
+    """The rounds' CPU windows of one phase, averaged (each round's phase lasts the same time)."""
+    n = len(windows)
+    names = {k for w in windows for k in w["procs"]}
+    procs = {}
+    for k in names:
+        vals = [w["procs"].get(k) for w in windows]
+        procs[k] = None if any(v is None for v in vals) else sum(vals) / n
+    return {"procs": procs, "seconds": sum(w["seconds"] for w in windows),
+            "restarted": sorted({r for w in windows for r in w["restarted"]}),
+            **{k: sum(w[k] for w in windows) / n for k in ("busy", "cores", "interrupts", "steal")}}
 
 
 # ------------------------------------------------------------------------------------- report
@@ -641,7 +665,9 @@ def cpu_table(idle, loaded):
         lines.append(f"| {n} | {cell(idle, n)} | {cell(loaded, n)} |")
     for label, w in (("idle", idle), ("loaded", loaded)):
         known = sum(v for v in w["procs"].values() if v)
-        w["others"] = max(0.0, w["busy"] - known)
+        w["others"] = max(0.0, w["busy"] - known - w["interrupts"] - w["steal"])
+    lines.append(f"| kernel interrupts (irq + softirq: loopback networking, disk) | {idle['interrupts']:.2f} | {loaded['interrupts']:.2f} |")
+    lines.append(f"| stolen by the hypervisor (steal) | {idle['steal']:.2f} | {loaded['steal']:.2f} |")
     lines.append(f"| everything else on the machine | {idle['others']:.2f} | {loaded['others']:.2f} |")
     lines.append(f"| **machine busy** (of {idle['cores']:.0f} cores) | **{idle['busy']:.2f}** | **{loaded['busy']:.2f}** |")
     return lines
@@ -656,6 +682,120 @@ def git_commit(root):
         return "unknown"
 
 
+# ------------------------------------------------------------------------------------- one round
+
+
+def wait_for_empty_queue(stack, timeout=180):
+    """Until `ai-jobs` has nothing waiting or running and the worker holds no job."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        q = queue_stats(stack)
+        if q.get("visible", 1) == 0 and q.get("in_flight", 1) == 0 and (worker_in_flight(stack) or 0) == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def cancel_jobs(stack, jobs, threads=8):
+    """Cancels every job (a queued one never runs, a running one is told to stop): the queue
+    drains in seconds, so the next round's idle phase finds an idle stack."""
+    todo = iter(list(jobs))
+    lock = threading.Lock()
+
+    def work():
+        c = Conn(stack.ports["api-core"])
+        while True:
+            with lock:
+                item = next(todo, None)
+            if item is None:
+                return
+            job_id, token = item
+            c.call("POST", f"/v1/jobs/{job_id}/cancel", headers={"Authorization": "Bearer " + token})
+
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+
+
+def run_round(stack, args, emails, rates, extra, follower, r, idle_rec, loaded_rec):
+    """One idle phase, then one loaded phase; the jobs left are cancelled at the end."""
+    label = f"round {r + 1}/{args.rounds}"
+    users = login_all(stack, emails)  # fresh tokens (15-minute lifetime)
+    if r > 0 and not wait_for_empty_queue(stack):
+        raise SystemExit(f"{label}: ai-jobs did not drain after the previous round's cancels")
+    say(f"{label}: IDLE phase {args.duration:.0f} s")
+    rec = Recorder()
+    cpu = CPUWindow(stack, extra)
+    cpu.start()
+    run_open_loop(stack, users, args.duration, rates, rec, seed=10 * r + 1)
+    idle_cpu = cpu.stop()
+    idle_rec.merge(rec)
+    out = {"idle": phase_rows(rec), "idle_cpu": idle_cpu}
+
+    say(f"{label}: submitting {args.jobs} jobs")
+    t = time.time()
+    jobs, submit_lat, submit_err = submit_jobs(stack, users, args.jobs, tag=r)
+    out.update(submit_secs=time.time() - t, accepted=len(jobs), submit_lat=submit_lat, submit_err=submit_err)
+    if not jobs:
+        raise SystemExit(f"no job was accepted: {submit_err[:3]}")
+    jobs_file = os.path.join(args.work, f"jobs-{r}.txt")
+    with open(jobs_file, "w") as f:
+        for job_id, token in jobs:
+            f.write(f"{job_id} {token}\n")
+    # Followers start now and run through the loaded phase (plus the wait for the workers).
+    follower["proc"] = subprocess.Popen(
+        [sys.executable, "-B", os.path.abspath(__file__), "follow", "--port", str(stack.ports["api-core"]), "--jobs-file", jobs_file,
+         "--followers", str(args.followers), "--duration", str(args.duration + 40)],
+        stdout=subprocess.PIPE, text=True)
+
+    # The loaded phase starts only once the backlog is there and every worker slot is busy.
+    deadline = time.time() + 30
+    while True:
+        q = queue_stats(stack)
+        busy = worker_in_flight(stack)
+        if (q.get("in_flight", 0) >= args.worker_concurrency and (busy is None or busy >= args.worker_concurrency)) or time.time() > deadline:
+            break
+        time.sleep(0.25)
+    out.update(load_q=q, load_busy=busy)
+    say(f"{label}: LOADED phase {args.duration:.0f} s; ai-jobs visible {q.get('visible')}, in flight {q.get('in_flight')}, worker busy {busy}")
+    rec = Recorder()
+    cpu = CPUWindow(stack, extra)
+    cpu.start()
+    samples_busy = []
+    stop_sampling = threading.Event()
+
+    def sample():
+        while not stop_sampling.wait(2):
+            samples_busy.append(worker_in_flight(stack))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    commits_before = store_commits(stack)
+    sampler.start()
+    run_open_loop(stack, users, args.duration, rates, rec, seed=10 * r + 2)
+    loaded_cpu = cpu.stop()
+    commits_after = store_commits(stack)
+    stop_sampling.set()
+    loaded_rec.merge(rec)
+    out.update(loaded=phase_rows(rec), loaded_cpu=loaded_cpu, end_q=queue_stats(stack), end_busy=worker_in_flight(stack),
+               busy_samples=[b for b in samples_busy if b is not None],
+               commits={k: commits_after[k] - commits_before[k] for k in commits_after})
+    # The followers stop at the end of the loaded phase and print what they saw.
+    follower["proc"].send_signal(signal.SIGTERM)
+    try:
+        fout, _ = follower["proc"].communicate(timeout=60)
+        out["follow"] = js(fout.strip().splitlines()[-1].encode()) if fout.strip() else {}
+    except subprocess.TimeoutExpired:
+        follower["proc"].kill()
+        out["follow"] = {}
+    follower["proc"] = None
+    if r + 1 < args.rounds:
+        say(f"{label}: cancelling the jobs left")
+        cancel_jobs(stack, jobs)
+    return out
+
+
 # ------------------------------------------------------------------------------------- main
 
 
@@ -667,6 +807,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", required=True, help="temporary directory (data dir, logs)")
     ap.add_argument("--duration", type=float, default=60, help="seconds of each measured phase")
+    ap.add_argument("--rounds", type=int, default=3, help="idle/loaded pairs, run one after the other; samples pooled per phase")
     ap.add_argument("--warmup", type=float, default=5)
     ap.add_argument("--users", type=int, default=8)
     ap.add_argument("--login-rate", type=float, default=4)
@@ -693,6 +834,7 @@ def main():
 
     stack = Stack(args, args.work)
     follower = {"proc": None}
+    rounds = []
     try:
         stack.start()
         reniced = renice(stack, args.nice)
@@ -708,73 +850,13 @@ def main():
         say(f"warm-up {args.warmup:.0f} s")
         run_open_loop(stack, users, args.warmup, rates, Recorder(), seed=0)
 
-        say(f"IDLE phase: {args.duration:.0f} s")
-        idle_q = queue_stats(stack)
-        idle_rec = Recorder()
-        cpu = CPUWindow(stack, extra)
-        cpu.start()
-        run_open_loop(stack, users, args.duration, rates, idle_rec, seed=1)
-        idle_cpu = cpu.stop()
-
-        users = login_all(stack, emails)  # fresh tokens (15-minute lifetime)
-        say(f"submitting {args.jobs} jobs")
-        t = time.time()
-        jobs, submit_lat, submit_err = submit_jobs(stack, users, args.jobs)
-        submit_secs = time.time() - t
-        say(f"{len(jobs)} accepted in {submit_secs:.1f} s, {len(submit_err)} refused")
-        if not jobs:
-            raise SystemExit(f"no job was accepted: {submit_err[:3]}")
-
-        jobs_file = os.path.join(args.work, "jobs.txt")
-        with open(jobs_file, "w") as f:
-            for job_id, token in jobs:
-                f.write(f"{job_id} {token}\n")
-        # Followers start now and run through the loaded phase (plus the wait for the workers).
-        follower["proc"] = subprocess.Popen(
-            [sys.executable, "-B", os.path.abspath(__file__), "follow", "--port", str(stack.ports["api-core"]), "--jobs-file", jobs_file,
-             "--followers", str(args.followers), "--duration", str(args.duration + 40)],
-            stdout=subprocess.PIPE, text=True)
-
-        # The loaded phase starts only once the backlog is there and every worker slot is busy.
-        deadline = time.time() + 30
-        while True:
-            q = queue_stats(stack)
-            busy = worker_in_flight(stack)
-            if (q.get("in_flight", 0) >= args.worker_concurrency and (busy is None or busy >= args.worker_concurrency)) or time.time() > deadline:
-                break
-            time.sleep(0.25)
-        load_q = q
-        load_busy = busy
-        say(f"LOADED phase: {args.duration:.0f} s; ai-jobs visible {q.get('visible')}, in flight {q.get('in_flight')}, worker busy {busy}")
-        loaded_rec = Recorder()
-        cpu = CPUWindow(stack, extra)
-        cpu.start()
-        samples_busy = []
-        stop_sampling = threading.Event()
-
-        def sample():
-            while not stop_sampling.wait(2):
-                samples_busy.append(worker_in_flight(stack))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        commits_before = store_commits(stack)
-        sampler.start()
-        run_open_loop(stack, users, args.duration, rates, loaded_rec, seed=2)
-        loaded_cpu = cpu.stop()
-        commits_after = store_commits(stack)
-        commits = {k: commits_after[k] - commits_before[k] for k in commits_after}
-        stop_sampling.set()
-        end_q = queue_stats(stack)
-        end_busy = worker_in_flight(stack)
-        # The followers stop at the end of the loaded phase and print what they saw.
-        follower["proc"].send_signal(signal.SIGTERM)
-        try:
-            fout, _ = follower["proc"].communicate(timeout=60)
-            follow = js(fout.strip().splitlines()[-1].encode()) if fout.strip() else {}
-        except subprocess.TimeoutExpired:
-            follower["proc"].kill()
-            follow = {}
-        restarted = sorted(set(idle_cpu["restarted"] + loaded_cpu["restarted"]))
+        # Idle and loaded phases alternate for --rounds rounds; each phase's samples are pooled,
+        # so a burst of noise on the machine (another VM's steal, a checkpoint) lands in one
+        # phase of one round instead of deciding the comparison.
+        idle_rec, loaded_rec = Recorder(), Recorder()
+        for r in range(args.rounds):
+            rounds.append(run_round(stack, args, emails, rates, extra, follower, r, idle_rec, loaded_rec))
+        restarted = sorted({n for rd in rounds for n in rd["idle_cpu"]["restarted"] + rd["loaded_cpu"]["restarted"]})
     finally:
         if follower["proc"] and follower["proc"].poll() is None:
             follower["proc"].kill()
@@ -801,12 +883,19 @@ def main():
         f"(a pool of 32 keep-alive connections per call type): logins {args.login_rate:g}/s (auth), settings GET "
         f"{args.get_rate:g}/s and PATCH (JSON merge patch of ~0.1–0.6 KB) {args.patch_rate:g}/s (api-core), round-robin over the users.",
         "",
-        f"1. **Idle**: after {args.warmup:g} s of warm-up, {args.duration:g} s of that load on the idle stack.",
+        f"After {args.warmup:g} s of warm-up, {args.rounds} round(s) of:",
+        "",
+        f"1. **Idle**: {args.duration:g} s of that load on the idle stack.",
         f"2. **Loaded**: {args.jobs} chat jobs submitted (8 connections) on `sim-bench`, a simulator model with "
         f"{args.ttft_ms} ms to first token, {args.tokens_per_second:g} tokens/s, {args.output_tokens} output tokens "
         f"(≈ {args.ttft_ms / 1000 + args.output_tokens / args.tokens_per_second:.1f} s per job, not cacheable), so the worker stays saturated "
         f"for minutes; once every worker slot is busy, the same {args.duration:g} s load, while {args.followers} SSE "
         f"followers (a separate process) watch jobs' `/v1/jobs/{{id}}/events` streams to their end, one job after another.",
+        "3. The jobs left are cancelled through api-core and the queue drains before the next round's idle phase.",
+        "",
+        "The phases alternate so that noise on the machine (another VM's steal, a checkpoint, a build) falls into one phase "
+        "of one round instead of deciding the comparison; the results pool each phase's samples over the rounds, and the "
+        "per-round table shows how much the rounds differ.",
         "",
         "CPU scheduling of the stack's processes (policy, nice; as `bulkhead run` set it): "
         + ", ".join(f"{n} {v[0]} {v[1]}" for n, v in scheduling.items() if v) + ".",
@@ -837,28 +926,43 @@ def main():
     overall = all(verdicts) and bool(verdicts)
     lines += ["", f"**Goal (loaded p99 ≤ 1.5 × idle p99 for every call): {'met' if overall else 'NOT met'}.**", ""]
 
-    accepted = len(jobs)
-    done = (end_q.get("acked_total", 0) or 0) - (load_q.get("acked_total", 0) or 0)
-    busy_samples = [b for b in samples_busy if b is not None]
+    lines += ["### Round by round (p99 ms, idle → loaded)", "", "| round | " + " | ".join(calls) + " |", "|---|" + "---:|" * len(calls)]
+    for n, rd in enumerate(rounds, 1):
+        cells = []
+        for c in calls:
+            i, l = rd["idle"].get(c), rd["loaded"].get(c)
+            cells.append("—" if not i or not l else f"{ms(i['p99'])} → {ms(l['p99'])} ({l['p99'] / i['p99']:.2f}×)")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    lines += ["", "## The AI load during the loaded phases", ""]
+    ceiling = args.worker_concurrency / (args.ttft_ms / 1000 + args.output_tokens / args.tokens_per_second)
+    for n, rd in enumerate(rounds, 1):
+        lq, eq, follow, commits, secs = rd["load_q"], rd["end_q"], rd["follow"], rd["commits"], rd["loaded_cpu"]["seconds"]
+        done = (eq.get("acked_total", 0) or 0) - (lq.get("acked_total", 0) or 0)
+        busy = rd["busy_samples"]
+        lat, err = rd["submit_lat"], rd["submit_err"]
+        lines += [
+            f"Round {n}:",
+            "",
+            f"- Jobs submitted: {rd['accepted']} accepted (202) in {rd['submit_secs']:.1f} s, {len(err)} refused"
+            + (f" (first: `{err[0]}`)" if err else "")
+            + f"; submit latency p50 {ms(pct(lat, 50))} ms, p99 {ms(pct(lat, 99))} ms, max {ms(max(lat) if lat else float('nan'))} ms.",
+            f"- `ai-jobs` backlog at the start of the loaded phase: {lq.get('visible')} waiting, {lq.get('in_flight')} running; "
+            f"at its end: {eq.get('visible')} waiting, {eq.get('in_flight')} running.",
+            f"- Worker slots busy (`gateway_jobs_in_flight`, of {args.worker_concurrency}): {rd['load_busy']} at the start, {rd['end_busy']} at the end, "
+            f"sampled every 2 s: min {min(busy) if busy else '—'}, max {max(busy) if busy else '—'}.",
+            f"- Jobs finished during the phase (acked on `ai-jobs`): {done} in {secs:.1f} s = {done / secs:.2f} jobs/s "
+            f"(the model's ceiling at this concurrency: {ceiling:.2f} jobs/s).",
+            f"- SSE followers: {follow.get('streams', '—')} streams opened, {follow.get('completed_streams', '—')} followed to their terminal event; "
+            f"events by type {json.dumps(follow.get('events', {}), sort_keys=True)}; errors {follow.get('errors', '—')}.",
+            f"- queue-broker commits during the phase: {commits['immediate']} fsynced before answering (queue operations), "
+            f"{commits['deferred']} with the fsync deferred (stream appends only), {commits['syncs']} checkpoints for deferred ones "
+            f"({(commits['immediate'] + commits['syncs']) / secs:.1f} fsyncing commits/s).",
+            "",
+        ]
+    idle_cpu = mean_window([rd["idle_cpu"] for rd in rounds])
+    loaded_cpu = mean_window([rd["loaded_cpu"] for rd in rounds])
     lines += [
-        "## The AI load during the loaded phase",
-        "",
-        f"- Jobs submitted: {accepted} accepted (202) in {submit_secs:.1f} s, {len(submit_err)} refused"
-        + (f" (first: `{submit_err[0]}`)" if submit_err else "")
-        + f"; submit latency p50 {ms(pct(submit_lat, 50))} ms, p99 {ms(pct(submit_lat, 99))} ms, max {ms(max(submit_lat) if submit_lat else float('nan'))} ms.",
-        f"- `ai-jobs` backlog at the start of the loaded phase: {load_q.get('visible')} waiting, {load_q.get('in_flight')} running; "
-        f"at its end: {end_q.get('visible')} waiting, {end_q.get('in_flight')} running.",
-        f"- Worker slots busy (`gateway_jobs_in_flight`, of {args.worker_concurrency}): {load_busy} at the start, {end_busy} at the end, "
-        f"sampled every 2 s: min {min(busy_samples) if busy_samples else '—'}, max {max(busy_samples) if busy_samples else '—'}.",
-        f"- Jobs finished during the phase (acked on `ai-jobs`): {done} in {loaded_cpu['seconds']:.1f} s = {done / loaded_cpu['seconds']:.2f} jobs/s "
-        f"(the model's ceiling at this concurrency: {args.worker_concurrency / (args.ttft_ms / 1000 + args.output_tokens / args.tokens_per_second):.2f} jobs/s).",
-        f"- SSE followers: {follow.get('streams', '—')} streams opened, {follow.get('completed_streams', '—')} followed to their terminal event; "
-        f"events by type {json.dumps(follow.get('events', {}), sort_keys=True)}; errors {follow.get('errors', '—')}.",
-        f"- queue-broker commits during the phase: {commits['immediate']} fsynced before answering (queue operations), "
-        f"{commits['deferred']} with the fsync deferred (stream appends only), {commits['syncs']} checkpoints for deferred ones "
-        f"({(commits['immediate'] + commits['syncs']) / loaded_cpu['seconds']:.1f} fsyncing commits/s).",
-        "",
-        "## CPU by process (cores used on average; from /proc/<pid>/stat)",
+        "## CPU by process (cores used on average over the rounds; from /proc/<pid>/stat and /proc/stat)",
         "",
     ]
     lines += cpu_table(idle_cpu, loaded_cpu)
