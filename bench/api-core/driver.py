@@ -98,15 +98,21 @@ def expect(status, payload, wanted, what):
 # ------------------------------------------------------------------------------------- /proc
 
 
-def proc_ticks(pid):
-    """utime + stime of a process (all its threads), in clock ticks; None when it is gone."""
+def stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command's closing parenthesis (fields[0] is the
+    state, field 3 of proc(5)); None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read()
     except OSError:
         return None
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+def proc_ticks(pid):
+    """utime + stime of a process (all its threads), in clock ticks; None when it is gone."""
+    fields = stat_fields(pid)
+    return None if fields is None else int(fields[11]) + int(fields[12])
 
 
 def machine_ticks():
@@ -124,13 +130,8 @@ def children(pid):
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[1]) == pid:
+        fields = stat_fields(entry)
+        if fields is not None and int(fields[1]) == pid:
             out.append(int(entry))
     return out
 
@@ -154,13 +155,8 @@ POLICIES = {0: "normal", 1: "FIFO", 2: "RR", 3: "batch", 5: "idle", 6: "deadline
 
 def scheduling_of(pid):
     """(policy name, nice) of a process's main thread, from /proc/<pid>/stat; None when gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(")") + 2 :].split()
-    return POLICIES.get(int(fields[38]), fields[38]), int(fields[16])
+    fields = stat_fields(pid)
+    return None if fields is None else (POLICIES.get(int(fields[38]), fields[38]), int(fields[16]))
 
 
 def store_commits(stack):
