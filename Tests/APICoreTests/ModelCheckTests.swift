@@ -66,6 +66,18 @@ struct ModelCheckTests {
                 #expect(try await s.metric(#"api_model_checks_total{result="unknown"}"#) == 1)
                 let message0 = try await s.receiveJob().message
                 #expect(message0.model.hasPrefix("simulator-"))
+
+                // A model of the other kind is refused, naming the ones that fit.
+                let embeddingModelInAChat = try await s.submit(a, Self.job("all-minilm-l6-v2"))
+                #expect(embeddingModelInAChat.status == 422 && embeddingModelInAChat.errorCode == "model_kind_mismatch", "\(embeddingModelInAChat.text)")
+                let hint = embeddingModelInAChat.json["error"]?["message"]?.stringValue ?? ""
+                #expect(hint.contains("simulator-chat") && !hint.contains("all-minilm-l6-v2-int8"), "\(hint)")
+                let chatModelInAnEmbedding = try await s.submit(
+                    a, ["kind": "embedding", "model": "simulator-fast", "input": ["input": "hello"]])
+                #expect(chatModelInAnEmbedding.errorCode == "model_kind_mismatch", "\(chatModelInAnEmbedding.text)")
+                let embedding = try await s.submit(a, ["kind": "embedding", "model": "all-minilm-l6-v2-int8", "input": ["input": "hello"]])
+                #expect(embedding.status == 202, "\(embedding.text)")
+                #expect(try await s.metric(#"api_model_checks_total{result="wrong_kind"}"#) == 2)
             }
         }
     }

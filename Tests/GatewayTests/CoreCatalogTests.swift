@@ -68,6 +68,7 @@ struct CoreCatalogTests {
         #expect(data.compactMap { $0["id"] as? String } == ["all-minilm-l6-v2", "all-minilm-l6-v2-int8", "simulator-fast", "simulator-chat"])
         #expect(data.allSatisfy { $0["object"] as? String == "model" && $0["created"] is Int })
         #expect(data.last?["owned_by"] as? String == "bulkhead-simulator")
+        #expect(data.compactMap { $0["kind"] as? String } == ["embeddings", "embeddings", "chat", "chat"])
         let one = try await gw.get("/v1/models/simulator-fast")
         #expect(one.json["id"] as? String == "simulator-fast")
         let missing = try await gw.get("/v1/models/nope")

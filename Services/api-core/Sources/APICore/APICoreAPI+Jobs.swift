@@ -108,14 +108,29 @@ extension APICoreAPI {
     }
 
     /// Refuses a model the gateway's catalog does not have (422 `model_not_found`, naming the
-    /// models it has). Uses the cached list: no network round trip unless the name is missing
-    /// from it; with no usable list (no `GATEWAY_URL`, gateway away) the job is accepted.
+    /// models it has) or one that serves the other kind of job (422 `model_kind_mismatch`). Uses
+    /// the cached list: no network round trip unless the name is missing from it; with no usable
+    /// list (no `GATEWAY_URL`, gateway away) the job is accepted.
     private func checkModel(_ job: JobRequest) async throws {
-        guard let models, case .unknown(let available) = await models.check(job.model) else { return }
-        let shown = available.prefix(20).joined(separator: ", ") + (available.count > 20 ? ", … (\(available.count) in all)" : "")
-        throw HTTPError(
-            .unprocessableContent, code: "model_not_found",
-            message: "The model '\(job.model)' does not exist; available: \(available.isEmpty ? "none" : shown).")
+        guard let models else { return }
+        let wanted = job.kind == .chat ? "chat" : "embeddings"
+        switch await models.check(job.model, kind: wanted) {
+        case .known, .unverified:
+            return
+        case .unknown(let available):
+            throw HTTPError(
+                .unprocessableContent, code: "model_not_found",
+                message: "The model '\(job.model)' does not exist; available: \(Self.listed(available)).")
+        case .wrongKind(let served, let suitable):
+            throw HTTPError(
+                .unprocessableContent, code: "model_kind_mismatch",
+                message: "The model '\(job.model)' serves \(served), not \(wanted); a \(job.kind.rawValue) job needs one of: \(Self.listed(suitable)).")
+        }
+    }
+
+    /// Up to 20 names, then how many there are.
+    private static func listed(_ names: [String]) -> String {
+        names.isEmpty ? "none" : names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", … (\(names.count) in all)" : "")
     }
 
     private func budgetError(plan: PlanGate.Plan, spent: Int64, today: String, now: Int64) -> HTTPError {

@@ -19,6 +19,9 @@ final class ModelCatalog: Sendable {
         case known
         /// Not in the catalog; `available` are the catalog's names, sorted.
         case unknown(available: [String])
+        /// In the catalog, but it serves the other route (`chat` or `embeddings`, as the gateway
+        /// says); `suitable` are the names that serve the wanted one, sorted.
+        case wrongKind(modelKind: String, suitable: [String])
         /// No usable list: accept unchecked.
         case unverified
     }
@@ -36,7 +39,8 @@ final class ModelCatalog: Sendable {
     static let fetchTimeout: Duration = .seconds(2)
 
     private struct State {
-        var names: Set<String>?
+        /// Model name → the route it serves (`chat`, `embeddings`; nil from a gateway that does not say).
+        var names: [String: String?]?
         var fetchedAt: ContinuousClock.Instant?
         var lastMissRefresh: ContinuousClock.Instant?
         var failing = false
@@ -60,17 +64,18 @@ final class ModelCatalog: Sendable {
     /// A list this old is no longer trusted (the background loop failed about three times).
     var maxAge: Duration { ttl * 3 }
 
-    /// Checks `model`; awaits the network only for a name the list lacks, at most once per
-    /// `missRefreshInterval` across all callers.
-    func check(_ model: String) async -> Verdict {
-        var verdict = lookup(model)
+    /// Checks `model` for a job that needs `kind` (`chat` or `embeddings`); awaits the network
+    /// only for a name the list lacks, at most once per `missRefreshInterval` across all callers.
+    func check(_ model: String, kind: String) async -> Verdict {
+        var verdict = lookup(model, kind: kind)
         if case .unknown = verdict, claimMissRefresh() {
             await refresh()
-            verdict = lookup(model)
+            verdict = lookup(model, kind: kind)
         }
         switch verdict {
         case .known: metrics.modelChecks.labels("known").inc()
         case .unknown: metrics.modelChecks.labels("unknown").inc()
+        case .wrongKind: metrics.modelChecks.labels("wrong_kind").inc()
         case .unverified: metrics.modelChecks.labels("unverified").inc()
         }
         return verdict
@@ -92,10 +97,12 @@ final class ModelCatalog: Sendable {
     }
 
     /// The verdict of the current list, without any I/O.
-    func lookup(_ model: String) -> Verdict {
+    func lookup(_ model: String, kind: String) -> Verdict {
         state.withLock { s in
             guard let names = s.names, let at = s.fetchedAt, ContinuousClock.now - at <= maxAge else { return .unverified }
-            return names.contains(model) ? .known : .unknown(available: names.sorted())
+            guard let served = names[model] else { return .unknown(available: names.keys.sorted()) }
+            guard let served, served != kind else { return .known }
+            return .wrongKind(modelKind: served, suitable: names.filter { $0.value == kind }.keys.sorted())
         }
     }
 
@@ -141,11 +148,14 @@ final class ModelCatalog: Sendable {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
     private struct ModelList: Decodable {
-        struct Model: Decodable { var id: String }
+        struct Model: Decodable {
+            var id: String
+            var kind: String?
+        }
         var data: [Model]
     }
 
-    private func fetch() async throws -> Set<String> {
+    private func fetch() async throws -> [String: String?] {
         var request = HTTPClientRequest(method: .get, url: gatewayURL + "/v1/models")
         if !internalToken.isEmpty { request.headers.add(name: "Authorization", value: "Bearer \(internalToken)") }
         let response = try await client.execute(request, timeout: Self.fetchTimeout)
@@ -153,7 +163,10 @@ final class ModelCatalog: Sendable {
         guard response.status.code == 200 else {
             throw Failure(description: "gateway answered \(response.status.code) to GET /v1/models: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
         }
-        do { return Set(try JSONDecoder().decode(ModelList.self, from: Data(bytes)).data.map(\.id)) } catch {
+        do {
+            let models = try JSONDecoder().decode(ModelList.self, from: Data(bytes)).data
+            return Dictionary(models.map { ($0.id, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        } catch {
             throw Failure(description: "unreadable model list from the gateway: \(error)")
         }
     }

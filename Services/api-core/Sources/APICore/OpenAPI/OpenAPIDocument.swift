@@ -635,7 +635,7 @@ enum OpenAPIDocument {
             }
           },
           "422": {
-            "description": "A field is missing, unknown or invalid (`missing_field`, `unknown_field`, `invalid_field`), named in the message; or the model is not in the gateway's catalog (`model_not_found`, the message lists the available models). The model check uses a cached copy of the gateway's `/v1/models`; while the gateway cannot be asked, jobs are accepted unchecked.",
+            "description": "A field is missing, unknown or invalid (`missing_field`, `unknown_field`, `invalid_field`), named in the message; or the model is not in the gateway's catalog (`model_not_found`, the message lists the available models) or serves the other kind of job (`model_kind_mismatch`: a chat job needs a `chat` model, an embedding job an `embeddings` one). The model check uses a cached copy of the gateway's `/v1/models`; while the gateway cannot be asked, jobs are accepted unchecked.",
             "content": {
               "application/json": {
                 "schema": {
@@ -2573,6 +2573,14 @@ enum OpenAPIDocument {
                 },
                 "owned_by": {
                   "type": "string"
+                },
+                "kind": {
+                  "type": "string",
+                  "enum": [
+                    "chat",
+                    "embeddings"
+                  ],
+                  "description": "Bulkhead's addition: the route the model serves."
                 }
               }
             }

@@ -32,6 +32,6 @@ struct ModelsRoute: Sendable {
         for d in m.deployments where d.provider == .local {
             if !(await local.isLoaded(d.upstreamModel)) { loaded = false }
         }
-        return ModelList.Model(id: m.name, created: created, ownedBy: m.ownedBy, loaded: loaded)
+        return ModelList.Model(id: m.name, created: created, ownedBy: m.ownedBy, loaded: loaded, kind: m.kind.rawValue)
     }
 }

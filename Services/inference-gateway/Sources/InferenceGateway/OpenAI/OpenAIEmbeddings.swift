@@ -94,7 +94,10 @@ struct ModelList: Encodable {
         var created: Int
         var ownedBy: String
         var loaded: Bool
-        enum CodingKeys: String, CodingKey { case id, object, created, ownedBy = "owned_by", loaded }
+        /// Bulkhead's addition: `chat` or `embeddings`, the route the model serves (callers such
+        /// as api-core check a job's kind before queueing it). OpenAI clients ignore it.
+        var kind: String
+        enum CodingKeys: String, CodingKey { case id, object, created, ownedBy = "owned_by", loaded, kind }
     }
     var object = "list"
     var data: [Model]
