@@ -40,6 +40,24 @@ struct OpenAPITests {
         }
     }
 
+    @Test func everyReferenceInTheDocumentResolves() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.python), "no \(Self.python): run scripts/setup (pip install -r requirements-dev.txt)")
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-none-\(UUID().uuidString).json").path
+        try Data("[]".utf8).write(to: URL(fileURLWithPath: empty))
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let good = try await TestProcess.run(Self.python, [Self.checker, Self.document, empty])
+        #expect(good.status == 0, "\(good.output)")
+        // Shared responses are referenced, so a dangling reference must fail the check.
+        let committed = try String(contentsOfFile: Self.document, encoding: .utf8)
+        #expect(committed.contains("\"#/components/responses/Unauthorized\""))
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-broken-\(UUID().uuidString).json").path
+        try Data(committed.replacingOccurrences(of: "#/components/responses/Unauthorized\"", with: "#/components/responses/Nope\"").utf8)
+            .write(to: URL(fileURLWithPath: broken))
+        defer { try? FileManager.default.removeItem(atPath: broken) }
+        let bad = try await TestProcess.run(Self.python, [Self.checker, broken, empty])
+        #expect(bad.status == 1 && bad.output.contains("$ref #/components/responses/Nope names nothing"), "\(bad.output)")
+    }
+
     @Test func realResponsesMatchTheDocumentAndDivergenceIsCaught() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.python), "no \(Self.python): run scripts/setup (pip install -r requirements-dev.txt)")
         try await withStack { s in

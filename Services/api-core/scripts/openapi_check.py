@@ -23,6 +23,14 @@ from referencing.jsonschema import DRAFT202012
 URI = "urn:bulkhead:openapi"
 
 
+def pointer(doc, ref):
+    """The object a local `$ref` ("#/components/responses/Name") names."""
+    node = doc
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
 def main():
     doc = json.load(open(sys.argv[1]))
     responses = json.load(open(sys.argv[2]))
@@ -38,6 +46,23 @@ def main():
 
     failures = []
     checked = 0
+
+    def walk(node, at):
+        """Every `$ref` in the document must name something in it."""
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                try:
+                    pointer(doc, ref)
+                except (KeyError, TypeError):
+                    failures.append(f"{at}: $ref {ref} names nothing in the document")
+            for k, v in node.items():
+                walk(v, f"{at}/{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{at}/{i}")
+
+    walk(doc, "#")
     for r in responses:
         path = r["path"].split("?")[0]
         where = f'{r["method"]} {r["path"]} -> {r["status"]}'
@@ -54,6 +79,8 @@ def main():
         if response is None:
             failures.append(f"{where}: status {r['status']} not documented for {r['method']} {template}")
             continue
+        if "$ref" in response:  # a shared response under components/responses
+            response = pointer(doc, response["$ref"])
         content_type = (r.get("content_type") or "").split(";")[0].strip()
         if content_type == "websocket":
             schema = operation.get("x-websocket-server-message")

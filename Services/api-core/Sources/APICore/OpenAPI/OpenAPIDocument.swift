@@ -55,39 +55,13 @@ enum OpenAPIDocument {
         "summary": "Read the user settings ({} before the first write).",
         "responses": {
           "200": {
-            "description": "The document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Settings"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsDocument"
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "API keys have no personal settings (`user_required`), or a scope is missing (`insufficient_scope`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/PersonalSettingsForbidden"
           }
         }
       },
@@ -107,84 +81,25 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The stored document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Settings"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsStored"
           },
           "400": {
-            "description": "Not JSON (`invalid_json`) or a malformed If-Match (`invalid_if_match`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsBadRequest"
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "API keys have no personal settings (`user_required`), or a scope is missing (`insufficient_scope`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/PersonalSettingsForbidden"
           },
           "412": {
-            "description": "If-Match names another version (`precondition_failed`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsPreconditionFailed"
           },
           "413": {
-            "description": "Body or document too large (`settings_too_large`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsTooLarge"
           },
           "422": {
-            "description": "Not an object (`invalid_settings`) or too deep (`settings_too_deep`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsInvalid"
           }
         }
       },
@@ -204,84 +119,25 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The stored document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Settings"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsStored"
           },
           "400": {
-            "description": "Not JSON (`invalid_json`) or a malformed If-Match (`invalid_if_match`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsBadRequest"
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "API keys have no personal settings (`user_required`), or a scope is missing (`insufficient_scope`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/PersonalSettingsForbidden"
           },
           "412": {
-            "description": "If-Match names another version (`precondition_failed`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsPreconditionFailed"
           },
           "413": {
-            "description": "Body or document too large (`settings_too_large`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsTooLarge"
           },
           "422": {
-            "description": "Not an object (`invalid_settings`) or too deep (`settings_too_deep`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsInvalid"
           }
         }
       }
@@ -295,39 +151,13 @@ enum OpenAPIDocument {
         "summary": "Read the tenant settings ({} before the first write).",
         "responses": {
           "200": {
-            "description": "The document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Settings"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsDocument"
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Only owners and admins write (`forbidden`), or a scope is missing (`insufficient_scope`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TenantSettingsForbidden"
           }
         }
       },
@@ -347,84 +177,25 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The stored document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Settings"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsStored"
           },
           "400": {
-            "description": "Not JSON (`invalid_json`) or a malformed If-Match (`invalid_if_match`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsBadRequest"
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Only owners and admins write (`forbidden`), or a scope is missing (`insufficient_scope`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TenantSettingsForbidden"
           },
           "412": {
-            "description": "If-Match names another version (`precondition_failed`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsPreconditionFailed"
           },
           "413": {
-            "description": "Body or document too large (`settings_too_large`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsTooLarge"
           },
           "422": {
-            "description": "Not an object (`invalid_settings`) or too deep (`settings_too_deep`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsInvalid"
           }
         }
       },
@@ -444,84 +215,25 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The stored document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Settings"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsStored"
           },
           "400": {
-            "description": "Not JSON (`invalid_json`) or a malformed If-Match (`invalid_if_match`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsBadRequest"
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Only owners and admins write (`forbidden`), or a scope is missing (`insufficient_scope`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TenantSettingsForbidden"
           },
           "412": {
-            "description": "If-Match names another version (`precondition_failed`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "headers": {
-              "ETag": {
-                "$ref": "#/components/headers/ETag"
-              }
-            }
+            "$ref": "#/components/responses/SettingsPreconditionFailed"
           },
           "413": {
-            "description": "Body or document too large (`settings_too_large`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsTooLarge"
           },
           "422": {
-            "description": "Not an object (`invalid_settings`) or too deep (`settings_too_deep`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/SettingsInvalid"
           }
         }
       }
@@ -595,14 +307,7 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "description": "Missing `jobs:write` (`insufficient_scope`).",
@@ -737,24 +442,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Missing `jobs:read`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/JobsReadForbidden"
           }
         }
       }
@@ -788,24 +479,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Missing `jobs:read`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/JobsReadForbidden"
           },
           "404": {
             "description": "No such job in this tenant (`job_not_found`; also for other tenants' jobs).",
@@ -859,14 +536,7 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "description": "Missing `jobs:write`.",
@@ -879,14 +549,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "`job_not_found`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/JobNotFound"
           },
           "409": {
             "description": "Already finished (`job_finished`).",
@@ -971,34 +634,13 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Missing `jobs:read`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/JobsReadForbidden"
           },
           "404": {
-            "description": "`job_not_found`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/JobNotFound"
           }
         }
       }
@@ -1042,24 +684,10 @@ enum OpenAPIDocument {
             "description": "Switching to WebSocket."
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "Missing `jobs:read`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/JobsReadForbidden"
           }
         }
       }
@@ -1124,14 +752,7 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential (`unauthorized`, `invalid_token`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
             "description": "Missing `usage:read`.",
@@ -1209,24 +830,10 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Invalid request.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayBadRequest"
           },
           "401": {
-            "description": "No or bad credential.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayUnauthorized"
           },
           "404": {
             "description": "Unknown model (`model_not_found`).",
@@ -1239,14 +846,7 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Rate or budget limit.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayRateLimited"
           },
           "502": {
             "description": "Provider failed.",
@@ -1300,24 +900,10 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Invalid request.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayBadRequest"
           },
           "401": {
-            "description": "No or bad credential.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayUnauthorized"
           },
           "404": {
             "description": "Unknown model.",
@@ -1340,14 +926,7 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Rate or budget limit.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayRateLimited"
           },
           "503": {
             "description": "Model unavailable.",
@@ -1381,14 +960,7 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "No or bad credential.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/OpenAIError"
-                }
-              }
-            }
+            "$ref": "#/components/responses/GatewayUnauthorized"
           }
         }
       }
@@ -2652,6 +2224,163 @@ enum OpenAPIDocument {
             }
           }
         }
+      }
+    },
+    "responses": {
+      "SettingsDocument": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Settings"
+            }
+          }
+        },
+        "description": "The document.",
+        "headers": {
+          "ETag": {
+            "$ref": "#/components/headers/ETag"
+          }
+        }
+      },
+      "Unauthorized": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "No or bad credential (`unauthorized`, `invalid_token`)."
+      },
+      "PersonalSettingsForbidden": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "API keys have no personal settings (`user_required`), or a scope is missing (`insufficient_scope`)."
+      },
+      "SettingsStored": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Settings"
+            }
+          }
+        },
+        "description": "The stored document.",
+        "headers": {
+          "ETag": {
+            "$ref": "#/components/headers/ETag"
+          }
+        }
+      },
+      "SettingsBadRequest": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "Not JSON (`invalid_json`) or a malformed If-Match (`invalid_if_match`)."
+      },
+      "SettingsPreconditionFailed": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "If-Match names another version (`precondition_failed`).",
+        "headers": {
+          "ETag": {
+            "$ref": "#/components/headers/ETag"
+          }
+        }
+      },
+      "SettingsTooLarge": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "Body or document too large (`settings_too_large`)."
+      },
+      "SettingsInvalid": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "Not an object (`invalid_settings`) or too deep (`settings_too_deep`)."
+      },
+      "TenantSettingsForbidden": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "Only owners and admins write (`forbidden`), or a scope is missing (`insufficient_scope`)."
+      },
+      "JobsReadForbidden": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "Missing `jobs:read`."
+      },
+      "JobNotFound": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "`job_not_found`."
+      },
+      "GatewayBadRequest": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/OpenAIError"
+            }
+          }
+        },
+        "description": "Invalid request."
+      },
+      "GatewayUnauthorized": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/OpenAIError"
+            }
+          }
+        },
+        "description": "No or bad credential."
+      },
+      "GatewayRateLimited": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/OpenAIError"
+            }
+          }
+        },
+        "description": "Rate or budget limit."
       }
     }
   }
