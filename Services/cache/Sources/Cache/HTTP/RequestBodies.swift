@@ -1,3 +1,4 @@
+import BulkheadHTTP
 import Shared
 
 /// `PUT /internal/v1/cache/{tenant}/{namespace}/entries/{key}`.
@@ -89,8 +90,8 @@ struct ApplyBody: Decodable, VectorCarrying {
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(["ops"])
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        ops = try c.decode([Op].self, forKey: AnyKey(stringValue: "ops"))
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        ops = try c.decode([Op].self, forKey: AnyCodingKey(stringValue: "ops"))
     }
 
     var vectorValues: [Double]? { nil }

@@ -27,42 +27,7 @@ enum RequestDecoding {
                     .unprocessableContent, code: "invalid_vector",
                     message: "'vector[\(bad)]' is not a finite number (NaN and Infinity are not allowed).")
             }
-            throw describe(error)
-        }
-    }
-
-    static func path(_ p: [any CodingKey]) -> String {
-        p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-    }
-
-    static func describe(_ error: DecodingError) -> HTTPError {
-        switch error {
-        case .keyNotFound(let key, let ctx):
-            return HTTPError(.unprocessableContent, code: "missing_field", message: "Field '\(path(ctx.codingPath + [key]))' is required.")
-        case .typeMismatch(let type, let ctx), .valueNotFound(let type, let ctx):
-            let field = path(ctx.codingPath)
-            let code = field.hasPrefix("vector") ? "invalid_vector" : "invalid_field"
-            return HTTPError(.unprocessableContent, code: code, message: "Field '\(field)' must be \(readable(type)).")
-        case .dataCorrupted(let ctx):
-            if ctx.debugDescription == "unknown field" {
-                return HTTPError(.unprocessableContent, code: "unknown_field", message: "Unknown field '\(path(ctx.codingPath))'.")
-            }
-            if ctx.codingPath.isEmpty {
-                return HTTPError(.badRequest, code: "invalid_json", message: "Request body is not valid JSON.")
-            }
-            return HTTPError(.unprocessableContent, code: "invalid_field", message: "Field '\(path(ctx.codingPath))' is invalid: \(ctx.debugDescription)")
-        @unknown default:
-            return HTTPError(.badRequest, code: "invalid_json", message: "Request body is not valid JSON.")
-        }
-    }
-
-    static func readable(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type, is Int64.Type: return "an integer"
-        case is Double.Type, is Float.Type: return "a number"
-        case is Bool.Type: return "a boolean"
-        default: return "of the documented type"
+            throw DecodingErrors.httpError(for: error) { $0.hasPrefix("vector") ? "invalid_vector" : "invalid_field" }
         }
     }
 }
@@ -70,24 +35,6 @@ enum RequestDecoding {
 /// A request body that may carry a vector (for the NaN/Infinity diagnosis above).
 protocol VectorCarrying {
     var vectorValues: [Double]? { get }
-}
-
-/// Any key, to reject unknown fields by name.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension Decoder {
-    /// Throws a `DecodingError` naming the first field not in `allowed`.
-    func rejectUnknownKeys(_ allowed: Set<String>) throws {
-        let c = try container(keyedBy: AnyKey.self)
-        for k in c.allKeys where !allowed.contains(k.stringValue) {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [k], debugDescription: "unknown field"))
-        }
-    }
 }
 
 extension KeyedDecodingContainer {

@@ -1,3 +1,4 @@
+import BulkheadHTTP
 import Foundation
 
 /// `POST /v1/embeddings` request body (OpenAI wire format). `input` is a string or an array of strings.
@@ -10,23 +11,16 @@ struct EmbeddingsRequest: Decodable {
 
     static let knownFields: Set<String> = ["model", "input", "encoding_format", "dimensions", "user"]
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         if let unknown = c.allKeys.first(where: { !Self.knownFields.contains($0.stringValue) }) {
             throw OpenAIError.invalid("Unrecognized request argument supplied: \(unknown.stringValue)", param: unknown.stringValue)
         }
-        guard let model = try? c.decode(String.self, forKey: AnyKey(stringValue: "model")) else {
+        guard let model = try? c.decode(String.self, forKey: AnyCodingKey(stringValue: "model")) else {
             throw OpenAIError.invalid("'model' is required and must be a string.", param: "model")
         }
         self.model = model
-        let inputKey = AnyKey(stringValue: "input")
+        let inputKey = AnyCodingKey(stringValue: "input")
         guard c.contains(inputKey) else { throw OpenAIError.invalid("'input' is required.", param: "input") }
         if let single = try? c.decode(String.self, forKey: inputKey) {
             input = [single]
@@ -35,17 +29,17 @@ struct EmbeddingsRequest: Decodable {
         } else {
             throw OpenAIError.invalid("'input' must be a string or an array of strings (token arrays are not supported).", param: "input")
         }
-        let formatKey = AnyKey(stringValue: "encoding_format")
+        let formatKey = AnyCodingKey(stringValue: "encoding_format")
         encodingFormat = try? c.decodeIfPresent(String.self, forKey: formatKey)
         if c.contains(formatKey), encodingFormat == nil, (try? c.decodeNil(forKey: formatKey)) != true {
             throw OpenAIError.invalid("'encoding_format' must be \"float\" or \"base64\".", param: "encoding_format")
         }
-        let dimensionsKey = AnyKey(stringValue: "dimensions")
+        let dimensionsKey = AnyCodingKey(stringValue: "dimensions")
         dimensions = try? c.decodeIfPresent(Int.self, forKey: dimensionsKey)
         if c.contains(dimensionsKey), dimensions == nil, (try? c.decodeNil(forKey: dimensionsKey)) != true {
             throw OpenAIError.invalid("'dimensions' must be an integer.", param: "dimensions")
         }
-        user = try? c.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "user"))
+        user = try? c.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: "user"))
     }
 }
 

@@ -163,9 +163,9 @@ struct AppendItem: Decodable, Sendable {
     var data: JSONValue
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(["type", "data"])
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        type = try c.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "type"))
-        data = try c.decode(JSONValue.self, forKey: AnyKey(stringValue: "data"))
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        type = try c.decodeIfPresent(String.self, forKey: AnyCodingKey(stringValue: "type"))
+        data = try c.decode(JSONValue.self, forKey: AnyCodingKey(stringValue: "data"))
     }
 }
 
@@ -173,10 +173,10 @@ struct AppendItem: Decodable, Sendable {
 struct AppendRequest: Decodable, Sendable {
     var events: [AppendItem]
     init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        if c.contains(AnyKey(stringValue: "events")) {
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        if c.contains(AnyCodingKey(stringValue: "events")) {
             try decoder.rejectUnknownKeys(["events"])
-            events = try c.decode([AppendItem].self, forKey: AnyKey(stringValue: "events"))
+            events = try c.decode([AppendItem].self, forKey: AnyCodingKey(stringValue: "events"))
         } else {
             events = [try AppendItem(from: decoder)]
         }
