@@ -36,9 +36,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     private var exchange: ClientExchange?
 
     // Connecting.
-    private var addresses: [ResolvedAddress] = []
-    private var addressIndex = 0
-    private var lastConnectError = ""
+    private var attempts = ConnectAttempts()
     private var connectTimer: UInt64?
     private var handshakeWants: UInt32 = BH_EPOLLOUT
 
@@ -100,8 +98,7 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
         guard case .resolving = state else { return }
         switch result {
         case .success(let list):
-            addresses = list
-            addressIndex = 0
+            attempts.start(list)
             connectNextAddress()
         case .failure(let error):
             failConnect(error)
@@ -109,39 +106,26 @@ final class ClientConnection: EventLoopHandler, @unchecked Sendable {
     }
 
     private func connectNextAddress() {
-        while addressIndex < addresses.count {
-            let address = addresses[addressIndex]
-            addressIndex += 1
-            let s = bh_socket_tcp(address.family)
-            if s < 0 {
-                lastConnectError = "socket: \(String(cString: strerror(errno)))"
+        while let s = attempts.nextSocket(port: key.port) {
+            do {
+                registrationID = try loop.register(fd: s, events: BH_EPOLLOUT, handler: self)
+            } catch {
+                Glibc.close(s)
+                attempts.failed("\(error)")
                 continue
             }
-            let rc = bh_connect(s, address.ip, Int32(key.port))
-            if rc == 0 || rc == -EINPROGRESS {
-                do {
-                    registrationID = try loop.register(fd: s, events: BH_EPOLLOUT, handler: self)
-                } catch {
-                    Glibc.close(s)
-                    lastConnectError = "\(error)"
-                    continue
-                }
-                fd = s
-                registeredEvents = BH_EPOLLOUT
-                state = .connecting
-                return  // EPOLLOUT reports the outcome (at once if already connected)
-            }
-            Glibc.close(s)
-            lastConnectError = "\(address.ip): \(String(cString: strerror(-rc)))"
+            fd = s
+            registeredEvents = BH_EPOLLOUT
+            state = .connecting
+            return  // EPOLLOUT reports the outcome (at once if already connected)
         }
-        failConnect(HTTPClientError(.connectFailed, "could not connect to \(key): \(lastConnectError)"))
+        failConnect(HTTPClientError(.connectFailed, "could not connect to \(key): \(attempts.lastError)"))
     }
 
     private func connectCompleted() {
         let error = bh_socket_error(fd)
         if error != 0 {
-            let ip = addresses.indices.contains(addressIndex - 1) ? addresses[addressIndex - 1].ip : key.host
-            lastConnectError = "\(ip): \(String(cString: strerror(error)))"
+            attempts.failed(String(cString: strerror(error)), fallback: key.host)
             closeSocket()
             state = .resolving  // not closed: try the next address
             connectNextAddress()

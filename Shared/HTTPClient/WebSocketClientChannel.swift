@@ -43,9 +43,7 @@ final class WebSocketClientChannel: EventLoopHandler, @unchecked Sendable {
     private var registrationID: UInt32 = 0
     private var registeredEvents: UInt32 = 0
     private var transport: (any ClientTransport)?
-    private var addresses: [ResolvedAddress] = []
-    private var addressIndex = 0
-    private var lastConnectError = ""
+    private var attempts = ConnectAttempts()
     private var tlsWants: UInt32 = BH_EPOLLOUT
     private var openingTimer: UInt64?
     private var aborted = false
@@ -125,8 +123,7 @@ final class WebSocketClientChannel: EventLoopHandler, @unchecked Sendable {
         guard state == .resolving, opening != nil else { return }
         switch result {
         case .success(let list):
-            addresses = list
-            addressIndex = 0
+            attempts.start(list)
             connectNextAddress()
         case .failure(let error):
             failOpening(WebSocketClientError(error))
@@ -134,38 +131,26 @@ final class WebSocketClientChannel: EventLoopHandler, @unchecked Sendable {
     }
 
     private func connectNextAddress() {
-        while addressIndex < addresses.count {
-            let address = addresses[addressIndex]
-            addressIndex += 1
-            let s = bh_socket_tcp(address.family)
-            if s < 0 {
-                lastConnectError = "socket: \(String(cString: strerror(errno)))"
+        while let s = attempts.nextSocket(port: url.port) {
+            do {
+                registrationID = try loop.register(fd: s, events: BH_EPOLLOUT, handler: self)
+            } catch {
+                Glibc.close(s)
+                attempts.failed("\(error)")
                 continue
             }
-            let rc = bh_connect(s, address.ip, Int32(url.port))
-            if rc == 0 || rc == -EINPROGRESS {
-                do {
-                    registrationID = try loop.register(fd: s, events: BH_EPOLLOUT, handler: self)
-                } catch {
-                    Glibc.close(s)
-                    lastConnectError = "\(error)"
-                    continue
-                }
-                fd = s
-                registeredEvents = BH_EPOLLOUT
-                state = .connecting
-                return  // EPOLLOUT reports the outcome
-            }
-            Glibc.close(s)
-            lastConnectError = "\(address.ip): \(String(cString: strerror(-rc)))"
+            fd = s
+            registeredEvents = BH_EPOLLOUT
+            state = .connecting
+            return  // EPOLLOUT reports the outcome
         }
-        failOpening(WebSocketClientError(.connectFailed, "could not connect to \(url): \(lastConnectError)"))
+        failOpening(WebSocketClientError(.connectFailed, "could not connect to \(url): \(attempts.lastError)"))
     }
 
     private func connectCompleted() {
         let error = bh_socket_error(fd)
         if error != 0 {
-            lastConnectError = "\(addresses[addressIndex - 1].ip): \(String(cString: strerror(error)))"
+            attempts.failed(String(cString: strerror(error)), fallback: url.host)
             closeSocket()
             state = .resolving
             connectNextAddress()

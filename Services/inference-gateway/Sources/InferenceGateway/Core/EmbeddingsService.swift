@@ -85,15 +85,9 @@ final class EmbeddingsService: Sendable {
             let request = HTTPClientRequest(
                 method: .post, url: d.baseURL + "/embeddings", headers: headers, body: [UInt8](try JSONEncoder().encode(fields)),
                 traceparent: caller.traceparent)
+            let response = try await clients.send(request, to: d)
             let bytes: [UInt8]
-            do {
-                let response = try await clients.client(connectTimeout: d.timeouts.connect).execute(request, timeout: d.timeouts.total)
-                guard response.status.code == 200 else {
-                    let errorBytes = (try? await response.body.collect(upTo: 64 << 10)) ?? []
-                    throw UpstreamErrorBody(errorBytes, status: response.status.code).failure(status: response.status.code, headers: response.headers)
-                }
-                bytes = try await response.body.collect(upTo: 64 << 20)
-            } catch let e as ProviderError { throw e } catch { throw ProviderError.transport(error, deployment: d.id) }
+            do { bytes = try await response.body.collect(upTo: 64 << 20) } catch { throw ProviderError.transport(error, deployment: d.id) }
             struct Summary: Decodable { var usage: OpenAIUsageLite? }
             struct OpenAIUsageLite: Decodable { var prompt_tokens: Int? }
             let tokens = (try? JSONDecoder().decode(Summary.self, from: Data(bytes)))?.usage?.prompt_tokens

@@ -94,18 +94,8 @@ struct AnthropicProvider: ChatProvider {
         if let key = d.apiKey { headers.add(name: "x-api-key", value: key) }
         if stream { headers.add(name: "Accept", value: "text/event-stream") }
         let http = HTTPClientRequest(method: .post, url: d.baseURL + "/v1/messages", headers: headers, body: body, traceparent: request.traceparent)
-        let response: HTTPClientResponse
-        do {
-            response = try await clients.client(connectTimeout: d.timeouts.connect).execute(http, timeout: d.timeouts.total)
-        } catch {
-            throw ProviderError.transport(error, deployment: d.id)
-        }
-        guard response.status.code == 200 else {
-            let errorBytes = (try? await response.body.collect(upTo: 64 << 10)) ?? []
-            // 529 overloaded is Anthropic's 503.
-            throw UpstreamErrorBody(errorBytes, status: response.status.code).failure(status: response.status.code, headers: response.headers)
-        }
-        return response
+        // Errors (529 overloaded is Anthropic's 503) are normalised by UpstreamErrorBody.
+        return try await clients.send(http, to: d)
     }
 
     struct Usage: Decodable {

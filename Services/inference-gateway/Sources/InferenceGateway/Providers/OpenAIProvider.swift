@@ -55,17 +55,7 @@ struct OpenAIProvider: ChatProvider {
         if let key = d.apiKey { headers.add(name: "Authorization", value: "Bearer \(key)") }
         headers.add(name: "X-Request-Id", value: request.requestID)
         let http = HTTPClientRequest(method: .post, url: d.baseURL + "/chat/completions", headers: headers, body: body, traceparent: request.traceparent)
-        let response: HTTPClientResponse
-        do {
-            response = try await clients.client(connectTimeout: d.timeouts.connect).execute(http, timeout: d.timeouts.total)
-        } catch {
-            throw ProviderError.transport(error, deployment: d.id)
-        }
-        guard response.status.code == 200 else {
-            let errorBytes = (try? await response.body.collect(upTo: 64 << 10)) ?? []
-            throw UpstreamErrorBody(errorBytes, status: response.status.code).failure(status: response.status.code, headers: response.headers)
-        }
-        return response
+        return try await clients.send(http, to: d)
     }
 }
 

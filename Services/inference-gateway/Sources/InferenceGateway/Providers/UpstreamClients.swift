@@ -39,6 +39,23 @@ final class UpstreamClients: Sendable {
         return list[i % list.count]
     }
 
+    /// Sends `request` to deployment `d` within its connect and total timeouts and returns a
+    /// 200 response for the caller to read. A transport failure is `ProviderError.transport`; any
+    /// other status is the upstream's error body, normalised (`UpstreamErrorBody`).
+    func send(_ request: HTTPClientRequest, to d: DeploymentConfig) async throws -> HTTPClientResponse {
+        let response: HTTPClientResponse
+        do {
+            response = try await client(connectTimeout: d.timeouts.connect).execute(request, timeout: d.timeouts.total)
+        } catch {
+            throw ProviderError.transport(error, deployment: d.id)
+        }
+        guard response.status.code == 200 else {
+            let errorBytes = (try? await response.body.collect(upTo: 64 << 10)) ?? []
+            throw UpstreamErrorBody(errorBytes, status: response.status.code).failure(status: response.status.code, headers: response.headers)
+        }
+        return response
+    }
+
     func shutdown() async {
         let all = clients.withLock { map -> [HTTPClient] in
             defer { map = [:] }
