@@ -268,27 +268,6 @@ struct IngressWebSocketTests {
 
 // MARK: - Helpers
 
-/// Starts an ingress on 127.0.0.1, port 0, in front of `upstreams`, runs `body`, shuts it down.
-private func withIngress<T>(
-    upstreams: [IngressUpstream: String], configure: (inout IngressConfiguration) -> Void = { _ in },
-    _ body: (Ingress) async throws -> T
-) async throws -> T {
-    var config = IngressConfiguration(upstreams: upstreams)
-    config.port = 0
-    config.loopCount = 2
-    config.accessLog = false
-    configure(&config)
-    let ingress = try await Ingress.start(config, logger: Logger(service: "ingress-test", minimumLevel: .error))
-    do {
-        let result = try await body(ingress)
-        await ingress.shutdown(gracePeriod: .seconds(1))
-        return result
-    } catch {
-        await ingress.shutdown(gracePeriod: .seconds(1))
-        throw error
-    }
-}
-
 /// Sends a valid upgrade for `path` (plus `extra` header lines) and reads the answer.
 private func upgrade(port: Int, path: String, extra: String = "") throws -> TestResponse {
     let c = try RawConnection(port: port)

@@ -537,6 +537,12 @@ struct StackRunnerTests {
         let busy = StackRunner(options: options, environment: [:], logger: Logger(service: "bulkhead", sink: logs), trampoline: nil)
         #expect(await busy.run() == 1)
         #expect(logs.lines.contains { $0.contains("ports already in use") && $0.contains("\(listener.port) (ingress)") })
+
+        // A CPU policy for the AI tier that the kernel has no name for is refused before anything starts.
+        let badPolicy = StackRunner(
+            options: options, environment: ["BULKHEAD_AI_SCHED_POLICY": "fast"], logger: Logger(service: "bulkhead", sink: logs), trampoline: nil)
+        #expect(await badPolicy.run() == 1)
+        #expect(logs.lines.contains { $0.contains("BULKHEAD_AI_SCHED_POLICY: expected batch, idle, normal, got") && $0.contains("fast") })
     }
 
     // MARK: The whole binary (needs built executables)
@@ -605,27 +611,6 @@ struct StackRunnerTests {
 }
 
 // MARK: - Helpers
-
-/// Starts an ingress on 127.0.0.1, port 0, in front of `upstreams`, runs `body`, shuts it down.
-private func withIngress<T>(
-    upstreams: [IngressUpstream: String], configure: (inout IngressConfiguration) -> Void = { _ in },
-    _ body: (Ingress) async throws -> T
-) async throws -> T {
-    var config = IngressConfiguration(upstreams: upstreams)
-    config.port = 0
-    config.loopCount = 2
-    config.accessLog = false
-    configure(&config)
-    let ingress = try await Ingress.start(config, logger: Logger(service: "ingress-test", minimumLevel: .error))
-    do {
-        let result = try await body(ingress)
-        await ingress.shutdown(gracePeriod: .seconds(1))
-        return result
-    } catch {
-        await ingress.shutdown(gracePeriod: .seconds(1))
-        throw error
-    }
-}
 
 private func temporaryDirectory() throws -> String {
     var template = Array("/tmp/stack-runner-test-XXXXXX".utf8CString)

@@ -40,6 +40,8 @@ public struct ChildEnvironment: Sendable {
     /// p99 within 1.5x of idle under a saturated worker (bench/api-core); AI work still gets
     /// every cycle the core leaves.
     public static let aiSchedulingPolicy = "idle"
+    /// What `BULKHEAD_AI_SCHED_POLICY` may say (the runner refuses to start otherwise).
+    public static let aiSchedulingPolicies: Set<String> = ["idle", "batch", "normal"]
     /// Nice of the AI tier (what counts when its policy is `normal` or `batch`).
     public static let aiNice = "10"
 

@@ -43,6 +43,9 @@ public struct StackRunner: Sendable {
             return fail(
                 "service executables missing in \(binDirectory): \(Set(missing.map(\.executable)).sorted().joined(separator: ", ")) (build them with 'swift build -c release', or pass --bin-dir)")
         }
+        if let policy = environment["BULKHEAD_AI_SCHED_POLICY"], !ChildEnvironment.aiSchedulingPolicies.contains(policy) {
+            return fail("BULKHEAD_AI_SCHED_POLICY: expected \(ChildEnvironment.aiSchedulingPolicies.sorted().joined(separator: ", ")), got \"\(policy)\"")
+        }
         let dataDirectory = ExecutableLocator.absolute(options.dataDirectory)
         guard DataDirectory.create(dataDirectory) else { return fail("cannot create the data folder \(dataDirectory)") }
         let token: String
