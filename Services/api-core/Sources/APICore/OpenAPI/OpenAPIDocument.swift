@@ -1700,8 +1700,9 @@ enum OpenAPIDocument {
           }
         ]
       },
-      "UsageTotals": {
+      "UsageCounts": {
         "type": "object",
+        "description": "Token, cost and cache counts of a usage report's totals and groups.",
         "properties": {
           "requests": {
             "type": "integer",
@@ -1740,56 +1741,24 @@ enum OpenAPIDocument {
           "requests",
           "saved_cost_micro_usd",
           "total_tokens"
-        ],
-        "additionalProperties": false
+        ]
+      },
+      "UsageTotals": {
+        "$ref": "#/components/schemas/UsageCounts",
+        "unevaluatedProperties": false
       },
       "UsageGroup": {
-        "type": "object",
+        "$ref": "#/components/schemas/UsageCounts",
         "properties": {
           "key": {
             "type": "string",
             "description": "The model, or the UTC day YYYY-MM-DD."
-          },
-          "requests": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "prompt_tokens": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "completion_tokens": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "total_tokens": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "cost_micro_usd": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "saved_cost_micro_usd": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "cache_hits": {
-            "type": "integer",
-            "minimum": 0
           }
         },
         "required": [
-          "cache_hits",
-          "completion_tokens",
-          "cost_micro_usd",
-          "key",
-          "prompt_tokens",
-          "requests",
-          "saved_cost_micro_usd",
-          "total_tokens"
+          "key"
         ],
-        "additionalProperties": false
+        "unevaluatedProperties": false
       },
       "UsageReport": {
         "type": "object",
